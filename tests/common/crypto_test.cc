@@ -30,3 +30,14 @@ TEST_CASE("constant-time comparisons compare content and length") {
   CHECK(hex_equal_constant_time("DEADbeef", "deadBEEF"));
   CHECK_FALSE(hex_equal_constant_time("deadbeef", "deadbeee"));
 }
+
+#include "common/ulid.h"
+
+TEST_CASE("ULIDs are 26 characters and sort by their timestamp") {
+  auto a = omniroute::make_ulid(1'700'000'000'000);
+  auto b = omniroute::make_ulid(1'700'000'000'001);
+  CHECK(a.size() == 26);
+  CHECK(a < b);
+  CHECK(a.substr(0, 10) != b.substr(0, 10));
+  CHECK(omniroute::make_ulid(1'700'000'000'000) != a);  // random part differs
+}
