@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "adapters/adapter.h"
+#include "adapters/twilio/twilio.h"
 
 namespace omniroute::adapters {
 
 std::span<const AdapterFactory> all_factories() {
   static const std::vector<AdapterFactory> kFactories = {
-      // twilio::factory(),
+      twilio::factory(),
   };
   return kFactories;
 }

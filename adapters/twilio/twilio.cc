@@ -1,0 +1,322 @@
+// Twilio Programmable Messaging adapter: signature scheme and field mapping as described in
+// /work/shared/vendor-formats.md §1 and docs/adapters.md.
+#include "adapters/twilio/twilio.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <exception>
+#include <utility>
+
+#include "adapters/common/form.h"
+#include "common/crypto.h"
+
+namespace omniroute::adapters::twilio {
+namespace {
+
+constexpr std::string_view kVendor = "twilio";
+constexpr std::string_view kWhatsAppPrefix = "whatsapp:";
+constexpr std::size_t kMaxMedia = 10;  // Twilio's own cap on media per message
+
+// A Twilio webhook has a few dozen short fields; Body is at most 1600 characters.
+constexpr form::Limits kFormLimits{
+    .max_fields = 256, .max_key_bytes = 256, .max_value_bytes = 64 * 1024};
+
+constexpr std::array<SettingSpec, 1> kSettings{{
+    {"auth_token", true, true,
+     "Auth token of the Twilio account (or subaccount) that owns the numbers; it signs every "
+     "webhook"},
+}};
+
+// Twilio field → ContactEvent attribute, copied only when present and non-empty.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kAttributeFields{{
+    {"FromCountry", "from_country"},
+    {"FromState", "from_state"},
+    {"FromCity", "from_city"},
+    {"NumSegments", "num_segments"},
+    {"AccountSid", "account_sid"},
+    {"MessagingServiceSid", "messaging_service_sid"},
+    {"WaId", "wa_id"},
+    {"MessageType", "message_type"},
+    {"ButtonPayload", "button_payload"},
+    {"Latitude", "latitude"},
+    {"Longitude", "longitude"},
+}};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view strip_whatsapp(std::string_view address) {
+  if (address.starts_with(kWhatsAppPrefix)) address.remove_prefix(kWhatsAppPrefix.size());
+  return address;
+}
+
+// URL + every param as key+value, sorted by key then value in byte order. Twilio's SDKs
+// disagree on whether an exact duplicate pair counts once (python) or every time (node), so
+// the caller may ask for either.
+std::string signing_payload(std::string_view url, const form::Form& params, bool dedupe) {
+  std::vector<const form::Field*> sorted;
+  sorted.reserve(params.size());
+  for (const auto& field : params.fields()) sorted.push_back(&field);
+  auto by_key_then_value = [](const form::Field* a, const form::Field* b) {
+    return std::tie(a->key, a->value) < std::tie(b->key, b->value);
+  };
+  std::sort(sorted.begin(), sorted.end(), by_key_then_value);
+  if (dedupe) {
+    auto same = [](const form::Field* a, const form::Field* b) { return *a == *b; };
+    sorted.erase(std::unique(sorted.begin(), sorted.end(), same), sorted.end());
+  }
+  std::string payload(url);
+  for (const auto* field : sorted) {
+    payload += field->key;
+    payload += field->value;
+  }
+  return payload;
+}
+
+bool has_duplicate_pair(const form::Form& params) {
+  std::vector<form::Field> sorted = params.fields();
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.key, a.value) < std::tie(b.key, b.value);
+  });
+  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
+}
+
+// 0..10 written as plain decimal digits; anything else is a malformed request.
+Result<std::size_t> parse_num_media(std::optional<std::string_view> text) {
+  if (!text) return std::size_t{0};
+  const bool digits_only =
+      !text->empty() && text->size() <= 2 &&
+      std::all_of(text->begin(), text->end(), [](char c) { return c >= '0' && c <= '9'; });
+  std::size_t n = 0;
+  if (digits_only) {
+    for (char c : *text) n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (!digits_only || n > kMaxMedia) {
+    return make_error(Errc::invalid_input,
+                      "NumMedia must be an integer from 0 to " + std::to_string(kMaxMedia));
+  }
+  return n;
+}
+
+v1::AttachmentType attachment_type(std::string_view content_type) {
+  const auto major = content_type.substr(0, content_type.find('/'));
+  auto is = [major](std::string_view name) {
+    return std::equal(major.begin(), major.end(), name.begin(), name.end(), [](char a, char b) {
+      return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+    });
+  };
+  if (is("image")) return v1::ATTACHMENT_TYPE_IMAGE;
+  if (is("audio")) return v1::ATTACHMENT_TYPE_AUDIO;
+  if (is("video")) return v1::ATTACHMENT_TYPE_VIDEO;
+  return v1::ATTACHMENT_TYPE_FILE;
+}
+
+Result<void> add_attachments(const form::Form& params, v1::ContactEvent& event) {
+  auto count = parse_num_media(params.get("NumMedia"));
+  if (!count) return count.error();
+  for (std::size_t i = 0; i < *count; ++i) {
+    const auto n = std::to_string(i);
+    const auto url = params.value_or_empty("MediaUrl" + n);
+    if (url.empty()) {
+      return make_error(Errc::invalid_input,
+                        "MediaUrl" + n + " missing although NumMedia is " + std::to_string(*count));
+    }
+    const auto content_type = params.value_or_empty("MediaContentType" + n);
+    auto* attachment = event.add_attachments();
+    attachment->set_type(attachment_type(content_type));
+    attachment->set_url(std::string(url));
+    attachment->set_content_type(std::string(content_type));
+  }
+  return {};
+}
+
+// A delivery status callback (sent, delivered, failed, read...) rather than a message.
+bool is_status_callback(const form::Form& params) {
+  auto status = params.get("MessageStatus");
+  if (!status) status = params.get("SmsStatus");
+  return status && *status != "received" && !params.contains("Body");
+}
+
+Result<v1::ContactEvent> to_event(const form::Form& params) {
+  std::string_view sid = params.value_or_empty("MessageSid");
+  if (sid.empty()) sid = params.value_or_empty("SmsMessageSid");
+  if (sid.empty()) sid = params.value_or_empty("SmsSid");
+  if (sid.empty()) return make_error(Errc::invalid_input, "MessageSid missing");
+  const auto from = params.value_or_empty("From");
+  if (from.empty()) return make_error(Errc::invalid_input, "From missing");
+  const auto to = params.value_or_empty("To");
+  if (to.empty()) return make_error(Errc::invalid_input, "To missing");
+
+  const bool whatsapp = from.starts_with(kWhatsAppPrefix);
+  const auto sender = strip_whatsapp(from);
+  const auto recipient = strip_whatsapp(to);
+
+  v1::ContactEvent event;
+  event.set_channel(whatsapp ? v1::CHANNEL_WHATSAPP : v1::CHANNEL_SMS);
+  event.set_vendor(std::string(kVendor));
+  event.set_vendor_message_id(std::string(sid));
+  event.mutable_sender()->set_kind(whatsapp ? "whatsapp" : "phone");
+  event.mutable_sender()->set_value(std::string(sender));
+  event.mutable_sender()->set_display_name(std::string(params.value_or_empty("ProfileName")));
+  event.set_recipient(std::string(recipient));
+  event.set_conversation_key("twilio:" + std::string(recipient) + ":" + std::string(sender));
+  event.set_text(std::string(params.value_or_empty("Body")));
+  if (auto added = add_attachments(params, event); !added) return added.error();
+  auto& attributes = *event.mutable_attributes();
+  for (const auto& [field, attribute] : kAttributeFields) {
+    const auto value = params.value_or_empty(field);
+    if (!value.empty()) attributes[std::string(attribute)] = std::string(value);
+  }
+  return event;
+}
+
+class TwilioAdapter final : public Adapter {
+ public:
+  explicit TwilioAdapter(std::string auth_token) : auth_token_(std::move(auth_token)) {}
+
+  Result<void> verify(const WebhookRequest& request) const override {
+    try {
+      return check_signature(request);
+    } catch (const std::exception&) {  // only allocation failure can get here
+      return make_error(Errc::internal, "twilio: out of memory while verifying");
+    }
+  }
+
+  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request) const override {
+    try {
+      return to_events(request);
+    } catch (const std::exception&) {
+      return make_error(Errc::internal, "twilio: out of memory while normalising");
+    }
+  }
+
+  WebhookReply success_reply() const override {
+    return {200, "text/xml", R"(<?xml version="1.0" encoding="UTF-8"?><Response></Response>)"};
+  }
+  int reject_status() const override { return 403; }
+
+ private:
+  Result<void> check_signature(const WebhookRequest& request) const {
+    const auto signature = trim(request.header("x-twilio-signature"));
+    if (signature.empty()) {
+      return make_error(Errc::unauthorized, "X-Twilio-Signature header missing");
+    }
+    if (request.public_url.empty()) {
+      return make_error(Errc::internal, "twilio: no public URL known for this endpoint");
+    }
+    auto query = form::parse_query(request.query, kFormLimits);
+    if (!query) {
+      return make_error(Errc::unauthorized,
+                        "signature cannot be checked: query string: " + query.error().message);
+    }
+    if (auto body_hash = query->get("bodySHA256"))
+      return check_json(request, signature, *body_hash);
+    if (request.method == "GET") return check_payloads(request, signature, {});
+
+    auto params = form::parse(request.body, kFormLimits);
+    if (!params) {
+      return make_error(Errc::unauthorized,
+                        "signature cannot be checked: body: " + params.error().message);
+    }
+    std::vector<bool> dedupe_modes{false};
+    if (has_duplicate_pair(*params)) dedupe_modes.push_back(true);
+    for (bool dedupe : dedupe_modes) {
+      if (check_payloads(request, signature, &*params, dedupe)) return {};
+    }
+    return mismatch();
+  }
+
+  // JSON bodies: the URL (which carries bodySHA256) alone is signed, and the hash binds the body.
+  Result<void> check_json(const WebhookRequest& request, std::string_view signature,
+                          std::string_view body_hash) const {
+    if (!check_payloads(request, signature, nullptr)) return mismatch();
+    const auto actual = crypto::hex_encode(crypto::digest(crypto::Digest::sha256, request.body));
+    if (!crypto::hex_equal_constant_time(actual, body_hash)) {
+      return make_error(Errc::unauthorized, "request body does not match its bodySHA256");
+    }
+    return {};
+  }
+
+  // Tries every URL form the SDKs accept; `params` null means the URL alone is signed.
+  Result<void> check_payloads(const WebhookRequest& request, std::string_view signature,
+                              const form::Form* params, bool dedupe = false) const {
+    bool matched = false;
+    for (const auto& url : signed_url_variants(request.public_url)) {
+      const auto payload = params ? signing_payload(url, *params, dedupe) : url;
+      const auto expected =
+          crypto::base64_encode(crypto::hmac(crypto::Digest::sha1, auth_token_, payload));
+      matched = crypto::equal_constant_time(expected, signature) || matched;
+    }
+    if (matched) return {};
+    return mismatch();
+  }
+
+  static Error mismatch() {
+    return make_error(Errc::unauthorized,
+                      "X-Twilio-Signature does not match the request (check auth_token and the "
+                      "public URL configured for this endpoint)");
+  }
+
+  Result<std::vector<v1::ContactEvent>> to_events(const WebhookRequest& request) const {
+    auto query = form::parse_query(request.query, kFormLimits);
+    if (!query) return query.error();
+    if (query->contains("bodySHA256")) {
+      return make_error(Errc::invalid_input,
+                        "JSON webhooks (bodySHA256) are not Twilio Messaging inbound messages");
+    }
+    auto params =
+        request.method == "GET" ? std::move(query) : form::parse(request.body, kFormLimits);
+    if (!params) return params.error();
+    if (is_status_callback(*params)) return std::vector<v1::ContactEvent>{};
+    auto event = to_event(*params);
+    if (!event) return event.error();
+    std::vector<v1::ContactEvent> events;
+    events.push_back(std::move(*event));
+    return events;
+  }
+
+  std::string auth_token_;
+};
+
+Result<std::unique_ptr<Adapter>> make(const Settings& settings) {
+  auto token = settings.find("auth_token");
+  if (token == settings.end() || token->second.empty()) {
+    return make_error(Errc::invalid_input, "twilio: auth_token is required and must not be empty");
+  }
+  return std::unique_ptr<Adapter>(std::make_unique<TwilioAdapter>(token->second));
+}
+
+}  // namespace
+
+std::vector<std::string> signed_url_variants(std::string_view public_url) {
+  std::vector<std::string> variants{std::string(public_url)};
+  try {
+    auto parsed = boost::urls::parse_uri(public_url);
+    if (!parsed || !parsed->has_authority()) return variants;
+    boost::urls::url url(*parsed);
+    if (url.has_port()) {
+      url.remove_port();
+    } else if (url.scheme_id() == boost::urls::scheme::https) {
+      url.set_port_number(443);
+    } else if (url.scheme_id() == boost::urls::scheme::http) {
+      url.set_port_number(80);
+    } else {
+      return variants;
+    }
+    variants.emplace_back(url.buffer());
+  } catch (const std::exception&) {
+    // Keep the URL as configured: a variant is a courtesy, never a requirement.
+  }
+  return variants;
+}
+
+AdapterFactory factory() {
+  return {kVendor, kSettings, make};
+}
+
+}  // namespace omniroute::adapters::twilio
