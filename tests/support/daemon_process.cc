@@ -73,6 +73,10 @@ std::string write_temp_file(const std::string& name, const std::string& text) {
   return path;
 }
 
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
 DaemonProcess::DaemonProcess(std::vector<std::string> args,
                              std::map<std::string, std::string> env) {
   log_path_ = unique_name("omniroute.log");

@@ -16,6 +16,8 @@ std::string source_path(const std::string& relative);  // a file of the source t
 
 // Writes `text` to a fresh file in a per-test temp dir and returns its path.
 std::string write_temp_file(const std::string& name, const std::string& text);
+// Replaces a file's content (e.g. a config before SIGHUP).
+void write_file(const std::string& path, const std::string& text);
 
 class DaemonProcess {
  public:
