@@ -77,6 +77,12 @@ struct RoutingDecision {
   int priority = 0;                             // tier priority + rule adjustment
   TimePoint sla_deadline = 0;                   // arrival + first-response target
   std::vector<std::string> tags;
+  // Why, for the audit trail: where the tier came from ("profile", "attribute",
+  // "tier_rule:<name>", "default"), and the queue the rule named before out-of-hours handling
+  // moved the contact (equal to `queue` when nothing moved it).
+  std::string tier_source;
+  std::string rule_queue;
+  bool queue_closed = false;  // `queue` is out of hours and the contact waits for it to open
 };
 
 }  // namespace omniroute::routing
