@@ -66,6 +66,7 @@ struct AgentSpec {
   std::map<std::string, int> skills;            // skill → level 1..5
   std::map<std::string, int> capacity_by_channel; // channel → max concurrent contacts
   int total_capacity = 1;
+  friend bool operator==(const AgentSpec&, const AgentSpec&) = default;
 };
 
 // The result of matching one contact against the rules: where it goes and how urgent it is.
@@ -83,6 +84,7 @@ struct RoutingDecision {
   std::string tier_source;
   std::string rule_queue;
   bool queue_closed = false;  // `queue` is out of hours and the contact waits for it to open
+  friend bool operator==(const RoutingDecision&, const RoutingDecision&) = default;
 };
 
 }  // namespace omniroute::routing
