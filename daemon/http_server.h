@@ -1,0 +1,71 @@
+// The daemon's HTTP/1.1 server: one coroutine per connection on its own strand, a pool of
+// threads over one io_context, limits and timeouts on every read, graceful drain on shutdown.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "daemon/http_types.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace omniroute::daemon {
+
+class Logger;
+class Metrics;
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
+  std::size_t threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  // The whole request, headers and body, must arrive within this (slowloris defence).
+  std::chrono::milliseconds read_timeout{10'000};
+  // How long a keep-alive connection may sit between requests (and before its first one).
+  std::chrono::milliseconds idle_timeout{60'000};
+  // How long a client may take to read our response.
+  std::chrono::milliseconds write_timeout{30'000};
+  // Connections beyond this are accepted and closed at once.
+  std::size_t max_connections = 10'000;
+  std::chrono::milliseconds drain_timeout{10'000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler, Logger& logger, Metrics& metrics);
+  ~HttpServer();  // stop()s if still running
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens, then starts the threads. Throws std::runtime_error if it cannot bind.
+  void start();
+  // The bound port; meaningful after start().
+  std::uint16_t port() const;
+  // The pool's io_context, for the daemon's own timers and signal handling.
+  boost::asio::io_context& context();
+
+  // Stops accepting, closes idle keep-alive connections, and makes in-flight requests answer
+  // with "Connection: close". From a non-pool thread the listening socket is closed on return.
+  void begin_drain();
+  // Blocks until no connection is left or the timeout passes; true if drained. Not from a pool
+  // thread.
+  bool wait_drained(std::chrono::milliseconds timeout);
+  bool wait_drained();  // with options.drain_timeout
+  // Stops the io_context and joins the threads; remaining connections are dropped. Idempotent;
+  // not from a pool thread.
+  void stop();
+
+  std::size_t connections() const;  // open client connections now
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace omniroute::daemon
