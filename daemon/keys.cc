@@ -1,0 +1,64 @@
+// The Redis key layout of omniroute: validation of prefixes and tenants, and key builders.
+// docs/redis-layout.md describes every key; keep the two in step.
+#include "daemon/keys.h"
+
+#include <algorithm>
+
+namespace omniroute::daemon {
+namespace {
+
+bool is_tenant_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool is_prefix_char(char c) {
+  return is_tenant_char(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == ':';
+}
+
+}  // namespace
+
+bool is_valid_tenant(std::string_view tenant) {
+  return !tenant.empty() && tenant.size() <= 64 &&
+         std::all_of(tenant.begin(), tenant.end(), is_tenant_char);
+}
+
+bool is_valid_key_prefix(std::string_view prefix) {
+  return !prefix.empty() && prefix.size() <= 64 &&
+         std::all_of(prefix.begin(), prefix.end(), is_prefix_char);
+}
+
+std::string_view redis_hash_tag(std::string_view key) {
+  const auto open = key.find('{');
+  if (open == std::string_view::npos) return key;
+  const auto close = key.find('}', open + 1);
+  if (close == std::string_view::npos || close == open + 1) return key;
+  return key.substr(open + 1, close - open - 1);
+}
+
+Result<TenantKeys> TenantKeys::make(std::string_view prefix, std::string_view tenant) {
+  if (!is_valid_key_prefix(prefix)) {
+    return make_error(Errc::invalid_input, "redis key prefix must match [A-Za-z0-9_.:-]{1,64}: '" +
+                                               std::string(prefix.substr(0, 80)) + "'");
+  }
+  if (!is_valid_tenant(tenant)) {
+    return make_error(Errc::invalid_input, "tenant must match [a-z0-9_-]{1,64}: '" +
+                                               std::string(tenant.substr(0, 80)) + "'");
+  }
+  std::string base;
+  base.reserve(prefix.size() + tenant.size() + 3);
+  base.append(prefix).append(":{").append(tenant).append("}");
+  return TenantKeys(std::string(tenant), std::move(base));
+}
+
+std::string TenantKeys::dedup(std::string_view vendor, std::string_view vendor_message_id) const {
+  std::string key;
+  key.reserve(base_.size() + vendor.size() + vendor_message_id.size() + 9);
+  key.append(base_).append(":dedup:").append(vendor).append(":").append(vendor_message_id);
+  return key;
+}
+
+std::string TenantKeys::raw(std::string_view event_id) const {
+  return base_ + ":raw:" + std::string(event_id);
+}
+
+}  // namespace omniroute::daemon

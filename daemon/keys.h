@@ -1,0 +1,56 @@
+// The Redis key layout of omniroute, defined in this one place: every key is
+// `<prefix>:{<tenant>}:<kind>...`, so one tenant's keys share a Redis Cluster hash slot.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace omniroute::daemon {
+
+// Tenant names are [a-z0-9_-]{1,64}: safe in keys, URLs and metric labels, and never a brace
+// that would move the hash tag.
+bool is_valid_tenant(std::string_view tenant);
+
+// Key prefixes are [A-Za-z0-9_.:-]{1,64}; braces are refused because Redis takes the first
+// `{...}` of a key as its hash tag, and that must be the tenant's.
+bool is_valid_key_prefix(std::string_view prefix);
+
+// The hash tag Redis Cluster would hash for `key` (the text between the first '{' and the next
+// '}', when non-empty), or the whole key when it has none. Tests use it to prove that all of a
+// tenant's keys land in one slot.
+std::string_view redis_hash_tag(std::string_view key);
+
+// All keys of one tenant. Built once per (prefix, tenant) after validation, then cheap to use.
+class TenantKeys {
+ public:
+  // Errc::invalid_input when the prefix or tenant breaks the rules above.
+  static Result<TenantKeys> make(std::string_view prefix, std::string_view tenant);
+
+  const std::string& tenant() const { return tenant_; }
+  // "<prefix>:{<tenant>}": the common start of every key below.
+  const std::string& base() const { return base_; }
+
+  // Stream of StreamEntry protobufs written by ingest, read by the router (group "router").
+  std::string inbound() const { return base_ + ":inbound"; }
+  // String holding the stream id of the entry a vendor message became; expires after the
+  // dedup TTL. Vendor ids are vendor text; they come after the tag, so they cannot move it.
+  std::string dedup(std::string_view vendor, std::string_view vendor_message_id) const;
+  // The raw request body an event came from, when raw payload retention is on.
+  std::string raw(std::string_view event_id) const;
+  // Stream of events that could not be parsed or routed, with the reason.
+  std::string deadletter() const { return base_ + ":deadletter"; }
+  // Stream of Assignment events written by the router.
+  std::string assignments() const { return base_ + ":assignments"; }
+  // Stream of outbound messages (agent replies) for the channel adapters to deliver.
+  std::string outbound() const { return base_ + ":outbound"; }
+
+ private:
+  TenantKeys(std::string tenant, std::string base)
+      : tenant_(std::move(tenant)), base_(std::move(base)) {}
+  std::string tenant_;
+  std::string base_;
+};
+
+}  // namespace omniroute::daemon

@@ -1,0 +1,113 @@
+// The daemon's Redis client: hiredis's async API driven by Boost.Asio, a small pool of
+// pipelined connections, fail-fast while disconnected, reconnect with back-off in the background.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "daemon/redis_url.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace omniroute::daemon {
+
+class Logger;
+class Metrics;
+
+// A Redis reply copied out of hiredis, so it outlives the callback that produced it.
+struct RedisReply {
+  enum class Type { nil, integer, string, status, error, array };
+  Type type = Type::nil;
+  std::int64_t integer = 0;
+  std::string str;  // string, status and error text
+  std::vector<RedisReply> elements;
+
+  bool is_nil() const { return type == Type::nil; }
+  bool is_error() const { return type == Type::error; }
+  bool is_string() const { return type == Type::string || type == Type::status; }
+  bool is_integer() const { return type == Type::integer; }
+  bool is_array() const { return type == Type::array; }
+
+  static RedisReply nil() { return {}; }
+  static RedisReply make_integer(std::int64_t v) { return {Type::integer, v, {}, {}}; }
+  static RedisReply make_string(std::string s) { return {Type::string, 0, std::move(s), {}}; }
+  static RedisReply make_status(std::string s) { return {Type::status, 0, std::move(s), {}}; }
+  static RedisReply make_error(std::string s) { return {Type::error, 0, std::move(s), {}}; }
+  static RedisReply make_array(std::vector<RedisReply> e) {
+    return {Type::array, 0, {}, std::move(e)};
+  }
+};
+
+struct RedisClientOptions {
+  RedisEndpoint endpoint;
+  // Connections in the pool; each has its own strand and pipelines its commands, so callers
+  // on several threads do not queue behind one socket.
+  std::size_t connections = 1;
+  // A command without an answer after this long fails with Errc::timeout, and its connection
+  // is dropped (failing everything in flight on it) and re-made.
+  std::chrono::milliseconds command_timeout{2000};
+  // Back-off between reconnect attempts: doubles from min to max, with jitter.
+  std::chrono::milliseconds reconnect_min{50};
+  std::chrono::milliseconds reconnect_max{2000};
+};
+
+using RedisCallback = std::function<void(Result<RedisReply>)>;
+
+// Thread-safe: command(), ready() and stop() may be called from any thread. Callbacks run on
+// the strand of the connection that carried the command (a thread running the io_context).
+//
+// Errors: a Redis error reply is a value (RedisReply::Type::error); the caller decides what it
+// means. Errc::unavailable = not connected (nothing was sent) or the connection broke while the
+// command was in flight; Errc::timeout = no answer within command_timeout. In both failure
+// cases the command may or may not have run; callers that retry must be idempotent.
+//
+// Lifetime: destroy the client after stop() has had a chance to run (the io_context still
+// running) or after the io_context has stopped for good; callbacks still pending when the
+// io_context is destroyed are destroyed without being called, as Asio does with handlers.
+class RedisClient {
+ public:
+  RedisClient(boost::asio::io_context& io, RedisClientOptions options, Logger& log,
+              Metrics& metrics);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Starts connecting every connection of the pool (AUTH, SELECT, PING, then ready).
+  void start();
+  // Fails everything in flight with Errc::unavailable (each callback exactly once) and closes
+  // the connections; later commands fail at once. Asynchronous: returns before that is done.
+  void stop();
+
+  // Sends one command (argv form, binary-safe). Round-robin over the ready connections; when
+  // none is ready, `done` gets Errc::unavailable at once (no queueing while disconnected).
+  void command(std::vector<std::string> args, RedisCallback done);
+
+  // True when at least one connection has finished its handshake; for /readyz.
+  bool ready() const;
+  // Number of connections that are ready now.
+  std::size_t ready_connections() const;
+
+  const RedisClientOptions& options() const { return options_; }
+
+  class Connection;  // defined in redis_client.cc
+
+ private:
+  RedisClientOptions options_;
+  std::vector<std::shared_ptr<Connection>> connections_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<bool> stopped_{false};
+};
+
+// Human-readable one-liner for logs and test failures: "OK", "(nil)", "ERR wrong ...", "[3]".
+std::string describe(const RedisReply& reply);
+
+}  // namespace omniroute::daemon
