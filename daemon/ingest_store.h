@@ -1,0 +1,78 @@
+// The durable half of ingest: dedup by vendor message id and XADD to the tenant's inbound
+// stream, for a whole request at once, in one Lua script (atomic, one round trip).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace omniroute::daemon {
+
+class Metrics;
+class RedisClient;
+class Histogram;
+
+struct IngestItem {
+  std::string vendor;             // adapter name: "twilio"
+  std::string vendor_message_id;  // the dedup key within (tenant, vendor)
+  std::string payload;            // serialized omniroute.v1.StreamEntry (the "e" field)
+  // The raw request body to keep, and where (TenantKeys::raw(event_id) of the same tenant, the
+  // key the event's raw_payload_ref names). Ignored when raw retention is off.
+  std::optional<std::string> raw_body;
+  std::string raw_key;
+};
+
+struct IngestOutcome {
+  bool duplicate = false;  // seen before: nothing was written
+  std::string stream_id;   // the entry's id in the inbound stream (the earlier one if duplicate)
+};
+
+struct IngestStoreOptions {
+  std::string prefix = "omniroute";
+  // Approximate cap of the inbound stream (XADD MAXLEN ~); 0 means uncapped.
+  std::int64_t inbound_maxlen = 1'000'000;
+  // How long a vendor message id is remembered; vendors retry for up to a day or so.
+  std::int64_t dedup_ttl_secs = 3 * 24 * 3600;
+  // How long raw request bodies are kept; 0 turns raw retention off.
+  std::int64_t raw_payload_ttl_secs = 0;
+};
+
+using IngestCallback = std::function<void(Result<std::vector<IngestOutcome>>)>;
+
+// Thread-safe; must outlive the calls it has in flight. One store() = one script call: either every
+// item is in the stream (or found to be a duplicate) or the call failed and the vendor should
+// retry; a dedup mark is written with its entry, never before it.
+class IngestStore {
+ public:
+  // Throws std::invalid_argument on a bad prefix or non-positive dedup TTL (start-up only).
+  IngestStore(RedisClient& redis, IngestStoreOptions options, Metrics& metrics);
+
+  // `done` gets one outcome per item, in order. Errors: Errc::invalid_input for a bad tenant
+  // or item (reported inline, before anything is sent); Errc::unavailable / Errc::timeout when
+  // Redis is down or slow (answer 503, the vendor retries); Errc::internal for an unexpected
+  // reply. Otherwise `done` runs on a Redis client strand.
+  void store(std::string_view tenant, std::vector<IngestItem> items, IngestCallback done);
+
+  const IngestStoreOptions& options() const { return options_; }
+  // The Lua source and its SHA-1 (what EVALSHA names).
+  static const std::string& script();
+  static const std::string& script_sha1();
+
+ private:
+  struct Call;
+  void send(std::shared_ptr<Call> call, bool with_source);
+  void finish(const std::shared_ptr<Call>& call, Result<std::vector<IngestOutcome>> result);
+
+  RedisClient& redis_;
+  const IngestStoreOptions options_;
+  Metrics& metrics_;
+  Histogram& xadd_seconds_;
+};
+
+}  // namespace omniroute::daemon
