@@ -373,8 +373,9 @@ void Engine::upsert_agent(const AgentSpec& spec) {
   m.settle();
 }
 
-Result<void> Engine::set_presence(const std::string& agent_id, Presence presence,
+Result<void> Engine::set_presence(const std::string& agent_ref, Presence presence,
                                   const std::string& reason) {
+  const std::string agent_id = agent_ref;  // see accept()
   Impl& m = *impl_;
   m.begin();
   auto it = m.agents.find(agent_id);
@@ -400,7 +401,9 @@ Result<void> Engine::set_presence(const std::string& agent_id, Presence presence
   return {};
 }
 
-Result<void> Engine::accept(const std::string& contact_id, const std::string& agent_id) {
+Result<void> Engine::accept(const std::string& contact_ref, const std::string& agent_ref) {
+  // Copies: the caller may pass references into our own records, which this call changes.
+  const std::string contact_id = contact_ref, agent_id = agent_ref;
   Impl& m = *impl_;
   m.begin();
   auto it = m.contacts.find(contact_id);
@@ -414,8 +417,9 @@ Result<void> Engine::accept(const std::string& contact_id, const std::string& ag
   return {};
 }
 
-Result<void> Engine::reject(const std::string& contact_id, const std::string& agent_id,
+Result<void> Engine::reject(const std::string& contact_ref, const std::string& agent_ref,
                             const std::string& reason) {
+  const std::string contact_id = contact_ref, agent_id = agent_ref;  // see accept()
   Impl& m = *impl_;
   m.begin();
   auto it = m.contacts.find(contact_id);
@@ -434,7 +438,9 @@ Result<void> Engine::reject(const std::string& contact_id, const std::string& ag
   return {};
 }
 
-Result<void> Engine::complete(const std::string& contact_id, const std::string& agent_id) {
+Result<void> Engine::complete(const std::string& contact_ref, const std::string& agent_ref) {
+  // Copies: the caller may pass references into our own records, which this call changes.
+  const std::string contact_id = contact_ref, agent_id = agent_ref;
   Impl& m = *impl_;
   m.begin();
   auto it = m.contacts.find(contact_id);

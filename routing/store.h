@@ -71,6 +71,7 @@ struct RoutingSnapshot {
   std::vector<ContactRecord> contacts;  // every status, completed ones within their retention
   std::vector<AgentRecord> agents;
   std::vector<StickyRecord> sticky;
+  friend bool operator==(const RoutingSnapshot&, const RoutingSnapshot&) = default;
 };
 
 // The engine calls these synchronously, once per changed record, inside each public operation.
