@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# The ingest benchmark of issue 2 in one command: builds the tools (Release), starts a private
+# redis-server, measures the bare ceilings and omniroute in one run, and prints a markdown table.
+#
+# Usage: bench/run_ingest_bench.sh            (about 2 minutes after the build)
+# Knobs (environment): BENCH_BUILD_DIR (default <repo>/build-bench), BENCH_DURATION_SECS (10),
+# BENCH_WARMUP_SECS (2), BENCH_CONNECTIONS (32), BENCH_SERVER_THREADS (2), BENCH_REDIS_CONNECTIONS
+# (2), BENCH_PAYLOAD_BYTES (500, redis-benchmark's XADD value), BENCH_SKIP_BUILD=1.
+#
+# Nothing is pinned: load generator, server and redis-server share all cores, as they would on a
+# small VM. The report is also written to bench/results/ingest-<UTC time>.md (git-ignored).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
+DURATION=${BENCH_DURATION_SECS:-10}
+WARMUP=${BENCH_WARMUP_SECS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+SERVER_THREADS=${BENCH_SERVER_THREADS:-2}
+REDIS_CONNS=${BENCH_REDIS_CONNECTIONS:-2}
+PAYLOAD=${BENCH_PAYLOAD_BYTES:-500}
+TOKEN=bench-auth-token
+WORK=$(mktemp -d /tmp/omniroute-bench.XXXXXX)
+PIDS=()
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "== $*" >&2; }
+die() { echo "run_ingest_bench: $*" >&2; exit 1; }
+
+# A loopback port nobody listens on (a connect to it is refused).
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+# Status code of GET http://127.0.0.1:PORT/PATH, or nothing if the connection fails.
+http_status() {
+  local line
+  line=$( (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 &&
+    head -n1 <&3) 2>/dev/null) || return 0
+  echo "$line" | awk '{print $2}'
+}
+
+# Polls (deadline 20 s) until PORT answers PATH with 200, or, without PATH, accepts connections.
+wait_ready() {
+  local port=$1 path=${2:-} pid=$3 name=$4
+  for _ in $(seq 200); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited during start-up; log: $(cat "$WORK/$name.log")"
+    if [[ -n $path ]]; then
+      [[ $(http_status "$port" "$path") == 200 ]] && return 0
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "$name is not ready after 20 s; log: $(cat "$WORK/$name.log")"
+}
+
+start() {  # start NAME CMD... : runs CMD in the background, logging to $WORK/NAME.log
+  local name=$1
+  shift
+  "$@" >"$WORK/$name.log" 2>&1 &
+  PIDS+=("$!")
+  LAST_PID=$!
+}
+
+stop() {  # stop PID: SIGTERM and wait
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Build
+
+HAVE_BARE_HTTP=0
+[[ -f $ROOT/bench/bare_http_server.cc ]] && HAVE_BARE_HTTP=1
+HAVE_OMNIROUTE=0
+[[ -f $ROOT/daemon/main.cc ]] && HAVE_OMNIROUTE=1
+if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
+  say "building (Release) in $BUILD"
+  targets=(loadgen bare_xadd_server)
+  ((HAVE_BARE_HTTP)) && targets+=(bare_http_server)
+  ((HAVE_OMNIROUTE)) && targets+=(omniroute)
+  # -Werror stays off here: a benchmark build must not fail on an optimizer-only warning.
+  cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DOMNIROUTE_WERROR=OFF \
+    -DOMNIROUTE_BUILD_TESTS=OFF >"$WORK/cmake.log" 2>&1 || die "cmake failed: $(cat "$WORK/cmake.log")"
+  cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]}" >"$WORK/build.log" 2>&1 ||
+    die "build failed: $(tail -40 "$WORK/build.log")"
+fi
+LOADGEN=$BUILD/bench/loadgen
+[[ -x $LOADGEN && -x $BUILD/bench/bare_xadd_server ]] || die "tools missing in $BUILD/bench"
+[[ -x $BUILD/bench/bare_http_server ]] || HAVE_BARE_HTTP=0
+[[ -x $BUILD/daemon/omniroute ]] || HAVE_OMNIROUTE=0
+
+# ---------------------------------------------------------------------------------------------
+# Redis
+
+REDIS_PORT=$(free_port)
+start redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$WORK" --daemonize no
+REDIS_PID=$LAST_PID
+wait_ready "$REDIS_PORT" "" "$REDIS_PID" redis
+for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+flush() { redis-cli -p "$REDIS_PORT" flushall >/dev/null; }
+
+ROWS=()
+COMMANDS=()
+row() { ROWS+=("| $1 | $2 | $3 | $4 | $5 |"); }
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
+
+# loadgen NAME URL [extra loadgen args...]: runs it, adds a table row, leaves JSON in $RESULT.
+run_loadgen() {
+  local name=$1 url=$2 note
+  shift 2
+  local cmd=("$LOADGEN" --url "$url" --connections "$CONNS" --threads 1 \
+    --duration-secs "$DURATION" --warmup-secs "$WARMUP" --token "$TOKEN" "$@")
+  COMMANDS+=("${cmd[*]}")
+  say "$name"
+  RESULT=$("${cmd[@]}" --json 2>"$WORK/loadgen.err") || true
+  [[ -n $RESULT ]] || die "loadgen failed for $name: $(cat "$WORK/loadgen.err")"
+  note="$CONNS conns, $(field "$RESULT" mode), $(field "$RESULT" body_bytes) B body"
+  [[ $(field "$RESULT" rate) != 0 ]] && note+=", open loop at $(field "$RESULT" rate)/s"
+  [[ $(field "$RESULT" non2xx) != 0 ]] &&
+    note+=", **$(field "$RESULT" non2xx) non-2xx (last $(field "$RESULT" last_non2xx_status))**"
+  [[ $(field "$RESULT" errors) != 0 ]] && note+=", **$(field "$RESULT" errors) errors**"
+  row "$name" "$(printf '%.0f' "$(field "$RESULT" rps)")" "$(field "$RESULT" p50_ms)" \
+    "$(field "$RESULT" p99_ms)" "$note; p99.9 $(field "$RESULT" p999_ms) ms"
+}
+
+# ---------------------------------------------------------------------------------------------
+# (a) redis-benchmark: XADD of a PAYLOAD-byte value, pipelined and not
+
+VALUE=$(head -c "$PAYLOAD" </dev/zero | tr '\0' 'x')
+redis_bench() {  # redis_bench NAME REQUESTS PIPELINE
+  local cmd=(redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$CONNS" -n "$2" -P "$3" --csv
+    XADD bench:rb MAXLEN '~' 1000000 '*' e "<$PAYLOAD-byte value>")
+  COMMANDS+=("${cmd[*]}")
+  say "$1"
+  flush
+  local csv
+  csv=$("${cmd[@]:0:${#cmd[@]}-1}" "$VALUE" | tail -n1 | tr -d '"')
+  # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95","p99","max"
+  IFS=, read -r _ rps _ _ p50 _ p99 _ <<<"$csv"
+  row "$1" "$(printf '%.0f' "$rps")" "$p50" "$p99" "$CONNS conns, -P $3, $PAYLOAD B value, $2 requests"
+}
+redis_bench "redis-benchmark XADD, pipelined" 500000 16
+redis_bench "redis-benchmark XADD, unpipelined" 300000 1
+
+# ---------------------------------------------------------------------------------------------
+# (b) servers that only answer 200
+
+if ((HAVE_BARE_HTTP)); then
+  port=$(free_port)
+  start bare_http "$BUILD/bench/bare_http_server" --port "$port" --threads "$SERVER_THREADS"
+  pid=$LAST_PID
+  wait_ready "$port" "" "$pid" bare_http
+  run_loadgen "bare_http_server (Beast, 200)" "http://127.0.0.1:$port/" --plain
+  stop "$pid"
+else
+  row "bare_http_server (Beast, 200)" "-" "-" "-" "skipped: bench/bare_http_server not built"
+fi
+
+if command -v nginx >/dev/null; then
+  port=$(free_port)
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes $SERVER_THREADS;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  server { listen 127.0.0.1:$port; location / { return 200; } }
+}
+EOF
+  start nginx nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+  pid=$LAST_PID
+  wait_ready "$port" "" "$pid" nginx
+  run_loadgen "nginx \`return 200\` ($SERVER_THREADS workers)" "http://127.0.0.1:$port/" --plain
+  stop "$pid"
+else
+  row "nginx \`return 200\`" "-" "-" "-" "skipped: nginx not installed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# (c) the ceiling: HttpServer + RedisClient + one pipelined XADD per request
+
+flush
+port=$(free_port)
+start bare_xadd "$BUILD/bench/bare_xadd_server" --port "$port" --threads "$SERVER_THREADS" \
+  --redis-url "$REDIS_URL" --connections "$REDIS_CONNS"
+pid=$LAST_PID
+wait_ready "$port" "" "$pid" bare_xadd
+run_loadgen "bare_xadd_server (HttpServer + XADD)" "http://127.0.0.1:$port/webhooks/twilio/bench"
+BARE_XADD_RPS=$(field "$RESULT" rps)
+stop "$pid"
+
+# ---------------------------------------------------------------------------------------------
+# (d, e) omniroute: closed loop for its maximum, then open loop at half of it
+
+OMNI_RPS="" EVENT_BYTES=""
+if ((HAVE_OMNIROUTE)); then
+  flush
+  port=$(free_port)
+  cat >"$WORK/omniroute.yaml" <<EOF
+listen: 127.0.0.1:$port
+threads: $SERVER_THREADS
+redis:
+  url: $REDIS_URL
+  connections: $REDIS_CONNS
+log:
+  level: warn
+adapters:
+  - name: twilio-bench
+    vendor: twilio
+    tenant: bench
+    path: /webhooks/twilio/bench
+    settings:
+      auth_token: {env: BENCH_TWILIO_AUTH_TOKEN}
+EOF
+  BENCH_TWILIO_AUTH_TOKEN=$TOKEN start omniroute "$BUILD/daemon/omniroute" run -c "$WORK/omniroute.yaml"
+  pid=$LAST_PID
+  wait_ready "$port" /readyz "$pid" omniroute
+  url="http://127.0.0.1:$port/webhooks/twilio/bench"
+  run_loadgen "omniroute, signed Twilio webhooks" "$url"
+  OMNI_RPS=$(field "$RESULT" rps)
+  half=$(awk -v r="$OMNI_RPS" 'BEGIN { printf "%d", r / 2 }')
+  run_loadgen "omniroute at half its max (open loop)" "$url" --rate "$half"
+  HALF_P99=$(field "$RESULT" p99_ms)
+  # The size of what omniroute actually stores per event, to compare with PAYLOAD.
+  EVENT_BYTES=$(redis-cli -p "$REDIS_PORT" --no-raw eval \
+    "local k = redis.call('keys', '*inbound*')[1]
+     if not k then return -1 end
+     local e = redis.call('xrevrange', k, '+', '-', 'count', 1)[1][2]
+     for i = 1, #e, 2 do if e[i] == 'e' then return #e[i+1] end end
+     return #e[2]" 0 | tr -dc '0-9-')
+  stop "$pid"
+else
+  row "omniroute, signed Twilio webhooks" "-" "-" "-" "skipped: build/daemon/omniroute not built"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+report() {
+  echo "## Ingest benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' (dirty tree)'),"
+  echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(uname -r)," \
+    "redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); load average before the" \
+    "run: $LOADAVG, after: $(cut -d' ' -f1-3 /proc/loadavg). Nothing pinned: client, server and redis-server share all cores."
+  echo
+  echo "| target | req/s | p50 ms | p99 ms | notes |"
+  echo "| --- | ---: | ---: | ---: | --- |"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  if [[ -n $OMNI_RPS ]]; then
+    awk -v o="$OMNI_RPS" -v b="$BARE_XADD_RPS" \
+      'BEGIN { printf "omniroute / bare_xadd_server = %.0f / %.0f = **%.0f %%** (target >= 70 %%)\n", o, b, 100 * o / b }'
+    echo
+    echo "p99 at half of omniroute's max: **$HALF_P99 ms** (target < 2 ms)"
+    echo
+    [[ -n $EVENT_BYTES ]] && echo "one stored event (stream field \"e\") is $EVENT_BYTES bytes; redis-benchmark used $PAYLOAD." && echo
+  fi
+  echo "Each loadgen row: $WARMUP s warm-up, then $DURATION s measured; 1 client thread; servers with" \
+    "$SERVER_THREADS threads, $REDIS_CONNS Redis connections. Commands:"
+  echo
+  echo '```'
+  echo "bench/run_ingest_bench.sh"
+  printf '%s\n' "${COMMANDS[@]}" | sed "s|$BUILD/||; s|$ROOT/||"
+  echo '```'
+}
+mkdir -p "$ROOT/bench/results"
+OUT=$ROOT/bench/results/ingest-$(date -u +%Y%m%dT%H%M%SZ).md
+report | tee "$OUT"
+say "report written to $OUT"
