@@ -12,10 +12,14 @@ namespace {
 
 const EVP_MD* evp(Digest alg) {
   switch (alg) {
-    case Digest::md5: return EVP_md5();
-    case Digest::sha1: return EVP_sha1();
-    case Digest::sha256: return EVP_sha256();
-    case Digest::sha512: return EVP_sha512();
+    case Digest::md5:
+      return EVP_md5();
+    case Digest::sha1:
+      return EVP_sha1();
+    case Digest::sha256:
+      return EVP_sha256();
+    case Digest::sha512:
+      return EVP_sha512();
   }
   return EVP_sha256();
 }

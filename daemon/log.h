@@ -43,10 +43,18 @@ class Logger {
   std::string body_for_log(std::string_view body) const;
 
   void log(LogLevel level, std::string_view msg, std::initializer_list<LogField> fields = {});
-  void debug(std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::debug, m, f); }
-  void info(std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::info, m, f); }
-  void warn(std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::warn, m, f); }
-  void error(std::string_view m, std::initializer_list<LogField> f = {}) { log(LogLevel::error, m, f); }
+  void debug(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::debug, m, f);
+  }
+  void info(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::info, m, f);
+  }
+  void warn(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::warn, m, f);
+  }
+  void error(std::string_view m, std::initializer_list<LogField> f = {}) {
+    log(LogLevel::error, m, f);
+  }
 
  private:
   std::atomic<LogLevel> level_;

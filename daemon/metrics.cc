@@ -28,7 +28,9 @@ std::string render_labels(const Labels& labels) {
   return out;
 }
 
-std::string braces(const std::string& inner) { return inner.empty() ? "" : "{" + inner + "}"; }
+std::string braces(const std::string& inner) {
+  return inner.empty() ? "" : "{" + inner + "}";
+}
 
 std::string join_labels(const std::string& a, const std::string& b) {
   if (a.empty()) return b;
@@ -95,8 +97,10 @@ std::string Metrics::render() const {
   std::ostringstream out;
   for (const auto& [name, f] : families_) {
     out << "# HELP " << name << ' ' << f.help << "\n# TYPE " << name << ' ' << f.type << '\n';
-    for (const auto& [labels, c] : f.counters) out << name << braces(labels) << ' ' << c->value() << '\n';
-    for (const auto& [labels, g] : f.gauges) out << name << braces(labels) << ' ' << g->value() << '\n';
+    for (const auto& [labels, c] : f.counters)
+      out << name << braces(labels) << ' ' << c->value() << '\n';
+    for (const auto& [labels, g] : f.gauges)
+      out << name << braces(labels) << ' ' << g->value() << '\n';
     for (const auto& [labels, h] : f.histograms) {
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i < Histogram::kBounds.size(); ++i) {

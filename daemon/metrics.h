@@ -35,9 +35,9 @@ class Gauge {
 // Latency histogram in seconds with fixed buckets from 50 us to 10 s.
 class Histogram {
  public:
-  static constexpr std::array<double, 16> kBounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
-                                                     0.0025,  0.005,  0.01,    0.025,  0.05,
-                                                     0.1,     0.25,   0.5,     1.0,    2.5, 10.0};
+  static constexpr std::array<double, 16> kBounds = {
+      0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025,   0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   10.0};
   void observe(double seconds);
   std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   std::uint64_t bucket(std::size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
@@ -57,8 +57,7 @@ class Metrics {
   // for the registry's lifetime; callers on hot paths keep it instead of looking it up again.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-  Histogram& histogram(const std::string& name, const std::string& help,
-                       const Labels& labels = {});
+  Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels = {});
 
   // Prometheus text exposition format 0.0.4.
   std::string render() const;

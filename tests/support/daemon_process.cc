@@ -61,7 +61,9 @@ int decode_status(int status) {
 
 }  // namespace
 
-std::string omniroute_binary() { return std::string(OMNIROUTE_BINARY_DIR) + "/daemon/omniroute"; }
+std::string omniroute_binary() {
+  return std::string(OMNIROUTE_BINARY_DIR) + "/daemon/omniroute";
+}
 
 std::string source_path(const std::string& relative) {
   return std::string(OMNIROUTE_SOURCE_DIR) + "/" + relative;
@@ -96,7 +98,9 @@ DaemonProcess::~DaemonProcess() {
   }
 }
 
-std::string DaemonProcess::log() const { return read_file(log_path_); }
+std::string DaemonProcess::log() const {
+  return read_file(log_path_);
+}
 
 bool DaemonProcess::running() {
   if (pid_ <= 0 || exit_code_ != -1) return false;

@@ -11,7 +11,7 @@
 
 namespace omniroute::testing {
 
-std::string omniroute_binary();  // path of the built binary
+std::string omniroute_binary();                        // path of the built binary
 std::string source_path(const std::string& relative);  // a file of the source tree
 
 // Writes `text` to a fresh file in a per-test temp dir and returns its path.

@@ -40,16 +40,26 @@ std::string twilio_signature(const std::string& auth_token, const std::string& u
 
 FormParams twilio_sms(const std::string& message_sid, const std::string& from,
                       const std::string& body) {
-  return {{"ToCountry", "US"},       {"ToState", "CA"},
-          {"SmsMessageSid", message_sid}, {"NumMedia", "0"},
-          {"ToCity", "SAN FRANCISCO"}, {"FromZip", "94105"},
-          {"SmsSid", message_sid},   {"FromState", "CA"},
-          {"SmsStatus", "received"}, {"FromCity", "SAN FRANCISCO"},
-          {"Body", body},            {"FromCountry", "US"},
-          {"To", "+15005550006"},    {"MessagingServiceSid", "MG00000000000000000000000000000000"},
-          {"ToZip", "94105"},        {"NumSegments", "1"},
-          {"MessageSid", message_sid}, {"AccountSid", "AC00000000000000000000000000000000"},
-          {"From", from},            {"ApiVersion", "2010-04-01"}};
+  return {{"ToCountry", "US"},
+          {"ToState", "CA"},
+          {"SmsMessageSid", message_sid},
+          {"NumMedia", "0"},
+          {"ToCity", "SAN FRANCISCO"},
+          {"FromZip", "94105"},
+          {"SmsSid", message_sid},
+          {"FromState", "CA"},
+          {"SmsStatus", "received"},
+          {"FromCity", "SAN FRANCISCO"},
+          {"Body", body},
+          {"FromCountry", "US"},
+          {"To", "+15005550006"},
+          {"MessagingServiceSid", "MG00000000000000000000000000000000"},
+          {"ToZip", "94105"},
+          {"NumSegments", "1"},
+          {"MessageSid", message_sid},
+          {"AccountSid", "AC00000000000000000000000000000000"},
+          {"From", from},
+          {"ApiVersion", "2010-04-01"}};
 }
 
 }  // namespace omniroute::testing

@@ -1,0 +1,252 @@
+#include "daemon/app.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <optional>
+
+#include "common/clock.h"
+#include "daemon/embedded_redis.h"
+#include "daemon/http_server.h"
+#include "daemon/ingest.h"
+#include "daemon/ingest_store.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/redis_client.h"
+
+namespace omniroute::daemon {
+namespace {
+
+HttpServerOptions server_options(const Config& c) {
+  HttpServerOptions o;
+  o.address = c.listen.host;
+  o.port = c.listen.port;
+  o.threads = c.threads;
+  o.max_body_bytes = c.http.max_body_bytes;
+  o.max_header_bytes = c.http.max_header_bytes;
+  o.read_timeout = c.http.read_timeout;
+  o.idle_timeout = c.http.idle_timeout;
+  o.max_connections = c.http.max_connections;
+  o.drain_timeout = c.http.drain_timeout;
+  return o;
+}
+
+IngestStoreOptions store_options(const Config& c) {
+  IngestStoreOptions o;
+  o.prefix = c.streams.prefix;
+  o.inbound_maxlen = static_cast<std::int64_t>(c.streams.inbound_maxlen);
+  o.dedup_ttl_secs = c.streams.dedup_ttl.count();
+  o.raw_payload_ttl_secs = c.streams.raw_payload_ttl.count();
+  return o;
+}
+
+// Builds one adapter instance per configured endpoint. The config loader has already checked
+// vendors and settings, so a failure here is a bug or a secret that changed underneath.
+Result<std::vector<Endpoint>> build_endpoints(const Config& c, const ListenAddress& bound) {
+  std::vector<Endpoint> out;
+  for (const auto& a : c.adapters) {
+    const auto* factory = adapters::find_factory(a.vendor);
+    if (!factory) return make_error(Errc::invalid_input, "unknown vendor " + a.vendor);
+    auto adapter = factory->make(a.settings);
+    if (!adapter) {
+      return make_error(Errc::invalid_input, "adapter " + a.name + ": " + adapter.error().message);
+    }
+    out.push_back(Endpoint{a.name, a.vendor, a.tenant, a.path, public_url_for(c, a, bound),
+                           std::move(*adapter)});
+  }
+  return out;
+}
+
+HttpResponse text(int status, std::string content_type, std::string body) {
+  return HttpResponse{status, std::move(content_type), std::move(body), {}};
+}
+
+}  // namespace
+
+class App::Impl {
+ public:
+  Impl(Config config, std::string config_path, Overrides overrides)
+      : config_(std::move(config)),
+        config_path_(std::move(config_path)),
+        overrides_(std::move(overrides)),
+        logger_(config_.log.level) {
+    logger_.set_redact_bodies(config_.log.redact_bodies);
+    for (const auto& w : config_.warnings) logger_.warn("config warning", {{"detail", w}});
+  }
+
+  int run() {
+    start_redis_endpoint();
+    server_.emplace(
+        server_options(config_),
+        [this](HttpRequest&& r, Responder respond) { dispatch(std::move(r), respond); }, logger_,
+        metrics_);
+    redis_.emplace(server_->context(), redis_options(), logger_, metrics_);
+    store_.emplace(*redis_, store_options(config_), metrics_);
+    ingest_.emplace(*store_, *redis_, config_.streams.prefix, metrics_, logger_,
+                    SystemClock::instance());
+    install_endpoints(config_, config_.listen);
+    server_->start();
+    redis_->start();
+    bound_ = ListenAddress{config_.listen.host, server_->port()};
+    if (config_.listen.port == 0) install_endpoints(config_, bound_);  // URLs need the real port
+    logger_.info("listening", {{"address", bound_.host}, {"port", static_cast<int>(bound_.port)}});
+    sd_notify(0, "READY=1\nSTATUS=serving");
+    watch_signals();
+    arm_watchdog();
+    control_.run();
+    return shutdown();
+  }
+
+ private:
+  void start_redis_endpoint() {
+    if (!config_.redis.is_embedded()) return;
+    EmbeddedRedisOptions options;
+    options.redis_server = config_.redis.embedded.binary;
+    options.data_dir = config_.redis.embedded.data_dir;
+    embedded_ = std::make_unique<EmbeddedRedis>(std::move(options), &logger_);
+  }
+
+  RedisClientOptions redis_options() const {
+    RedisClientOptions o;
+    const auto& r = config_.redis;
+    if (embedded_) {
+      o.endpoint.kind = RedisEndpoint::Kind::unix_socket;
+      o.endpoint.socket_path = embedded_->socket_path();
+    } else {
+      o.endpoint = r.endpoint;
+    }
+    o.connections = r.connections;
+    o.command_timeout = r.command_timeout;
+    return o;
+  }
+
+  void install_endpoints(const Config& c, const ListenAddress& bound) {
+    auto endpoints = build_endpoints(c, bound);
+    if (!endpoints) throw std::runtime_error(endpoints.error().message);
+    ingest_->set_endpoints(std::move(*endpoints));
+  }
+
+  void dispatch(HttpRequest&& request, Responder& respond) {
+    if (request.path == "/healthz")
+      return respond(text(200, "application/json", "{\"status\":\"ok\"}"));
+    if (request.path == "/readyz") return respond(readiness());
+    if (request.path == "/metrics") {
+      return respond(text(200, "text/plain; version=0.0.4", metrics_.render()));
+    }
+    if (ingest_->try_handle(request, respond)) return;
+    respond(json_error(404, "not_found", "no route for " + request.path));
+  }
+
+  HttpResponse readiness() const {
+    if (redis_->ready()) return text(200, "application/json", "{\"status\":\"ready\"}");
+    auto response = json_error(503, "not_ready", "redis is not reachable");
+    response.headers.emplace_back("Retry-After", "1");
+    return response;
+  }
+
+  void watch_signals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (signo == SIGHUP) {
+        reload();
+        watch_signals();
+        return;
+      }
+      logger_.info("draining", {{"signal", signo}});
+      control_.stop();
+    });
+  }
+
+  // SIGHUP: a good file replaces what can change at run time; a bad one is logged and the
+  // running config stays.
+  void reload() {
+    sd_notify(0, "RELOADING=1");
+    auto fresh = load_config_file(config_path_, overrides_);
+    if (!fresh) {
+      logger_.error("reload failed, keeping the running config",
+                    {{"path", config_path_}, {"errors", fresh.error().message}});
+    } else if (auto endpoints = build_endpoints(*fresh, bound_); !endpoints) {
+      logger_.error("reload failed, keeping the running config",
+                    {{"path", config_path_}, {"errors", endpoints.error().message}});
+    } else {
+      warn_about_restart_only_changes(*fresh);
+      ingest_->set_endpoints(std::move(*endpoints));
+      logger_.set_level(fresh->log.level);
+      logger_.set_redact_bodies(fresh->log.redact_bodies);
+      for (const auto& w : fresh->warnings) logger_.warn("config warning", {{"detail", w}});
+      logger_.info("config reloaded",
+                   {{"path", config_path_}, {"adapters", fresh->adapters.size()}});
+      config_.adapters = fresh->adapters;
+      config_.log = fresh->log;
+    }
+    sd_notify(0, "READY=1");
+  }
+
+  void warn_about_restart_only_changes(const Config& fresh) {
+    auto warn = [&](const char* what) {
+      logger_.warn("config change needs a restart to take effect", {{"setting", what}});
+    };
+    if (fresh.listen.to_string() != config_.listen.to_string()) warn("listen");
+    if (fresh.redis.url != config_.redis.url) warn("redis.url");
+    if (fresh.threads != config_.threads) warn("threads");
+    if (fresh.streams.prefix != config_.streams.prefix) warn("streams.prefix");
+  }
+
+  // The watchdog ping goes through the worker pool, so a wedged pool stops the pings and
+  // systemd restarts the service.
+  void arm_watchdog() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    watchdog_.expires_after(std::chrono::microseconds(usec / 2));
+    watchdog_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::asio::post(server_->context(), [] { sd_notify(0, "WATCHDOG=1"); });
+      arm_watchdog();
+    });
+  }
+
+  int shutdown() {
+    sd_notify(0, "STOPPING=1");
+    server_->begin_drain();
+    bool drained = server_->wait_drained(config_.http.drain_timeout);
+    logger_.info("drained", {{"complete", drained}});
+    redis_->stop();
+    server_->stop();
+    ingest_.reset();
+    store_.reset();
+    redis_.reset();
+    server_.reset();
+    embedded_.reset();
+    logger_.info("stopped");
+    return 0;
+  }
+
+  Config config_;
+  std::string config_path_;
+  Overrides overrides_;
+  Logger logger_;
+  Metrics metrics_;
+  ListenAddress bound_;
+  boost::asio::io_context control_;  // signals and the watchdog, on the main thread
+  boost::asio::signal_set signals_{control_, SIGTERM, SIGINT, SIGHUP};
+  boost::asio::steady_timer watchdog_{control_};
+  std::unique_ptr<EmbeddedRedis> embedded_;
+  std::optional<HttpServer> server_;
+  std::optional<RedisClient> redis_;
+  std::optional<IngestStore> store_;
+  std::optional<Ingest> ingest_;
+};
+
+App::App(Config config, std::string config_path, Overrides overrides)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path),
+                                   std::move(overrides))) {}
+App::~App() = default;
+int App::run() {
+  return impl_->run();
+}
+
+}  // namespace omniroute::daemon

@@ -1,0 +1,212 @@
+#include "daemon/ingest.h"
+
+#include "common/crypto.h"
+#include "common/ulid.h"
+#include "daemon/ingest_store.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/redis_client.h"
+
+namespace omniroute::daemon {
+namespace {
+
+// Seconds a vendor is asked to wait before retrying while Redis is unreachable.
+constexpr const char* kRetryAfterSecs = "5";
+
+HttpResponse unavailable(std::string_view message) {
+  auto response = json_error(503, "unavailable", message);
+  response.headers.emplace_back("Retry-After", kRetryAfterSecs);
+  return response;
+}
+
+HttpResponse from_reply(const adapters::WebhookReply& reply) {
+  return HttpResponse{reply.status, reply.content_type, reply.body, {}};
+}
+
+adapters::WebhookRequest to_webhook(const HttpRequest& request, const std::string& public_url,
+                                    std::chrono::system_clock::time_point now) {
+  adapters::WebhookRequest out;
+  out.method = request.method;
+  out.path = request.path;
+  out.query = request.query;
+  out.public_url = public_url;
+  out.body = request.body;
+  out.received_at = now;
+  out.headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) out.headers.emplace_back(name, value);
+  return out;
+}
+
+}  // namespace
+
+Ingest::Ingest(IngestStore& store, RedisClient& redis, std::string prefix, Metrics& metrics,
+               Logger& logger, const Clock& clock)
+    : store_(store),
+      redis_(redis),
+      prefix_(std::move(prefix)),
+      metrics_(metrics),
+      logger_(logger),
+      clock_(clock),
+      endpoints_(std::make_shared<EndpointTable>()) {}
+
+void Ingest::set_endpoints(std::vector<Endpoint> endpoints) {
+  auto table = std::make_shared<EndpointTable>();
+  for (auto& e : endpoints) {
+    auto path = e.path;
+    (*table)[path] = std::make_shared<const Endpoint>(std::move(e));
+  }
+  std::lock_guard lock(endpoints_mutex_);
+  endpoints_ = std::move(table);
+}
+
+bool Ingest::try_handle(HttpRequest& request, Responder& respond) {
+  std::shared_ptr<const EndpointTable> table;
+  {
+    std::lock_guard lock(endpoints_mutex_);
+    table = endpoints_;
+  }
+  auto it = table->find(request.path);
+  if (it == table->end()) return false;
+  handle(it->second, std::move(request), std::move(respond));
+  return true;
+}
+
+void Ingest::count(const Endpoint& endpoint, int status) {
+  metrics_
+      .counter("omniroute_webhook_requests_total", "Webhook requests by adapter and HTTP status",
+               {{"adapter", endpoint.name}, {"status", std::to_string(status)}})
+      .inc();
+}
+
+void Ingest::handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest&& request,
+                    Responder respond) {
+  const Endpoint& ep = *endpoint;
+  if (request.method != "POST" && request.method != "GET") {
+    count(ep, 405);
+    respond(json_error(405, "method_not_allowed", "webhooks take POST (and GET handshakes)"));
+    return;
+  }
+  std::string public_url = ep.public_url;
+  if (!request.query.empty()) public_url += "?" + request.query;
+  auto webhook = to_webhook(request, public_url, clock_.now());
+
+  if (ep.adapter->classify(webhook) == adapters::RequestKind::handshake) {
+    auto reply = ep.adapter->handshake(webhook);
+    int status = reply ? reply->status : ep.adapter->reject_status();
+    count(ep, status);
+    respond(reply ? from_reply(*reply)
+                  : json_error(status, to_string(reply.error().code), reply.error().message));
+    return;
+  }
+
+  if (auto verified = ep.adapter->verify(webhook); !verified) {
+    int status = ep.adapter->reject_status();
+    logger_.warn("webhook rejected", {{"adapter", ep.name},
+                                      {"reason", verified.error().message},
+                                      {"remote", request.remote_address}});
+    count(ep, status);
+    respond(json_error(status, "unauthorized", verified.error().message));
+    return;
+  }
+
+  auto events = ep.adapter->normalize(webhook);
+  if (!events) {
+    // Authentic but unreadable: keep the bytes in the dead-letter stream so nothing is lost,
+    // and tell the vendor why.
+    store_dead_letter(endpoint, events.error(), std::move(request.body), std::move(respond));
+    return;
+  }
+  if (events->empty()) {  // status callbacks, echoes: nothing to route
+    count(ep, ep.adapter->success_reply().status);
+    respond(from_reply(ep.adapter->success_reply()));
+    return;
+  }
+  store_events(endpoint, std::move(*events), std::move(request.body), std::move(respond));
+}
+
+void Ingest::store_events(const std::shared_ptr<const Endpoint>& endpoint,
+                          std::vector<v1::ContactEvent> events, std::string raw_body,
+                          Responder respond) {
+  const auto now_ms = clock_.now_unix_ms();
+  const auto body_sha256 = crypto::hex_encode(crypto::digest(crypto::Digest::sha256, raw_body));
+  auto keys = TenantKeys::make(prefix_, endpoint->tenant);
+  const bool keep_raw = keys && store_.options().raw_payload_ttl_secs > 0;
+  std::vector<IngestItem> items;
+  items.reserve(events.size());
+  for (auto& event : events) {
+    event.set_event_id(make_ulid(now_ms));
+    event.set_tenant(endpoint->tenant);
+    event.set_vendor(endpoint->vendor);
+    event.set_received_at_unix_ms(now_ms);
+    event.set_raw_payload_sha256(body_sha256);
+    IngestItem item;
+    item.vendor = endpoint->vendor;
+    item.vendor_message_id = event.vendor_message_id();
+    if (keep_raw) {
+      item.raw_key = keys->raw(event.event_id());
+      item.raw_body = raw_body;
+      event.set_raw_payload_ref("redis:" + item.raw_key);
+    }
+    v1::StreamEntry entry;
+    entry.set_schema_version(kStreamSchemaVersion);
+    *entry.mutable_contact() = std::move(event);
+    item.payload = entry.SerializeAsString();
+    items.push_back(std::move(item));
+  }
+  store_.store(endpoint->tenant, std::move(items),
+               [this, endpoint,
+                respond = std::move(respond)](Result<std::vector<IngestOutcome>> outcome) mutable {
+                 if (!outcome) {
+                   logger_.error("ingest store failed", {{"adapter", endpoint->name},
+                                                         {"reason", outcome.error().message}});
+                   count(*endpoint, 503);
+                   respond(unavailable("event store unavailable; retry later"));
+                   return;
+                 }
+                 auto reply = endpoint->adapter->success_reply();
+                 count(*endpoint, reply.status);
+                 respond(from_reply(reply));
+               });
+}
+
+void Ingest::store_dead_letter(const std::shared_ptr<const Endpoint>& endpoint, const Error& error,
+                               std::string raw_body, Responder respond) {
+  logger_.warn("webhook unreadable, dead-lettered",
+               {{"adapter", endpoint->name}, {"reason", error.message}});
+  auto keys = TenantKeys::make(prefix_, endpoint->tenant);
+  if (!keys) {
+    count(*endpoint, 500);
+    respond(json_error(500, "internal", keys.error().message));
+    return;
+  }
+  std::vector<std::string> args = {"XADD",
+                                   keys->deadletter(),
+                                   "MAXLEN",
+                                   "~",
+                                   "100000",
+                                   "*",
+                                   "reason",
+                                   error.message,
+                                   "adapter",
+                                   endpoint->name,
+                                   "vendor",
+                                   endpoint->vendor,
+                                   "received_at_unix_ms",
+                                   std::to_string(clock_.now_unix_ms()),
+                                   "body",
+                                   std::move(raw_body)};
+  redis_.command(std::move(args),
+                 [this, endpoint, error, respond = std::move(respond)](Result<RedisReply> reply) {
+                   if (!reply || reply->is_error()) {
+                     count(*endpoint, 503);
+                     respond(unavailable("event store unavailable; retry later"));
+                     return;
+                   }
+                   int status = http_status(error.code);
+                   count(*endpoint, status);
+                   respond(json_error(status, to_string(error.code), error.message));
+                 });
+}
+
+}  // namespace omniroute::daemon

@@ -1,0 +1,41 @@
+// omniroute: the one binary. `run` serves; `check` validates a config; see `omniroute --help`.
+#include <exception>
+#include <iostream>
+
+#include "daemon/app.h"
+#include "daemon/cli.h"
+#include "daemon/config.h"
+
+int main(int argc, char** argv) {
+  using namespace omniroute::daemon;
+  auto command_line = parse_command_line(argc, argv);
+  if (!command_line) {
+    std::cerr << "omniroute: " << command_line.error().message << "\n\n" << usage();
+    return 2;
+  }
+  switch (command_line->command) {
+    case Command::help:
+      std::cout << usage();
+      return 0;
+    case Command::version:
+      std::cout << "omniroute " << OMNIROUTE_VERSION << "\n";
+      return 0;
+    case Command::check:
+      return run_check(command_line->config_path, command_line->overrides,
+                       omniroute::yamlcfg::process_environment(), std::cout, std::cerr);
+    case Command::run:
+      break;
+  }
+  auto config = load_config_file(command_line->config_path, command_line->overrides);
+  if (!config) {
+    std::cerr << config.error().message << "\nomniroute: not started: the config has errors\n";
+    return 1;
+  }
+  try {
+    App app(std::move(*config), command_line->config_path, command_line->overrides);
+    return app.run();
+  } catch (const std::exception& e) {
+    std::cerr << "omniroute: start-up failed: " << e.what() << "\n";
+    return 1;
+  }
+}
