@@ -259,12 +259,14 @@ class Session : public std::enable_shared_from_this<Session> {
   // when the connection should close (peer gone, idle too long, drain).
   asio::awaitable<bool> wait_for_request() {
     if (buffer_.size() > 0) co_return true;  // a pipelined request is already buffered
-    if (core_.draining.load()) co_return false;
+    beast::error_code ec;
+    // Draining: a request already in the socket still counts as in flight; silence does not.
+    if (core_.draining.load() && stream_.socket().available(ec) == 0) co_return false;
     idle_ = true;
     stream_.expires_after(core_.options.idle_timeout);
-    auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+    auto [rec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
     idle_ = false;
-    if (ec) co_return false;
+    if (rec) co_return false;
     buffer_.commit(n);
     co_return true;
   }
