@@ -291,7 +291,9 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
       done(make_error(Errc::unavailable, "redis connection is closing"));
       return;
     }
-    pending_.push_back({std::move(done), SteadyClock::now() + options_.command_timeout});
+    // Until the handshake is done the connect timeout applies (it covers a connect that hangs).
+    const auto limit = ready() ? options_.command_timeout : options_.connect_timeout;
+    pending_.push_back({std::move(done), SteadyClock::now() + limit});
     arm_timeout();
   }
 

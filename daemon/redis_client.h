@@ -55,6 +55,9 @@ struct RedisClientOptions {
   // A command without an answer after this long fails with Errc::timeout, and its connection
   // is dropped (failing everything in flight on it) and re-made.
   std::chrono::milliseconds command_timeout{2000};
+  // Connecting plus AUTH/SELECT/PING must finish within this, or the attempt is dropped and
+  // retried with back-off (a blackholed host would otherwise hang until the kernel gives up).
+  std::chrono::milliseconds connect_timeout{2000};
   // Back-off between reconnect attempts: doubles from min to max, with jitter.
   std::chrono::milliseconds reconnect_min{50};
   std::chrono::milliseconds reconnect_max{2000};

@@ -297,3 +297,22 @@ TEST_CASE("a client pointed at a closed port keeps retrying and logs the failure
   CHECK_FALSE(h.client.ready());
   CHECK_THAT(h.log.text(), Catch::Contains("redis connect failed"));
 }
+
+TEST_CASE("a server that accepts but never answers: the handshake times out and is retried") {
+  RedisServer redis;
+  redis.pause();  // the kernel still accepts connections; nothing answers PING
+  auto options = options_for(redis.url());
+  options.connect_timeout = std::chrono::milliseconds(100);
+  boost::asio::io_context io;
+  CapturedLog log;
+  Metrics metrics;
+  RedisClient client(io, options, log.logger, metrics);
+  client.start();
+  REQUIRE(run_until(io, [&] { return errors(metrics, "timeout") >= 2; }));
+  CHECK_FALSE(client.ready());
+
+  redis.resume();
+  REQUIRE(run_until(io, [&] { return client.ready(); }));
+  client.stop();
+  io.run_for(std::chrono::milliseconds(50));
+}
