@@ -121,6 +121,7 @@ class App::Impl {
     }
     o.connections = r.connections;
     o.command_timeout = r.command_timeout;
+    o.connect_timeout = r.connect_timeout;
     return o;
   }
 
