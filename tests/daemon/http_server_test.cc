@@ -182,6 +182,14 @@ TEST_CASE("a responder dropped later on another thread produces a 500") {
   REQUIRE(reply.status == 500);
 }
 
+TEST_CASE("a handler that throws produces a 500 and the connection stays usable") {
+  TestServer t(test_options(),
+               [](HttpRequest&&, Responder) { throw std::runtime_error("handler bug"); });
+  HttpConnection client(t.port());
+  CHECK(client.request("GET", "/").status == 500);
+  CHECK(client.request("GET", "/").status == 500);
+}
+
 TEST_CASE("a responder called twice answers once") {
   TestServer t(test_options(), [](HttpRequest&&, Responder respond) {
     respond(text(200, "first"));
@@ -245,7 +253,7 @@ TEST_CASE("headers over max_header_bytes get 431") {
 
 TEST_CASE("garbage bytes get 400 and the connection closes") {
   TestServer t;
-  auto raw = send_raw(t.port(), std::string("\x01\x02\xff garbage\r\n\r\n", 16));
+  auto raw = send_raw(t.port(), "\x01\x02\xff garbage\r\n\r\n");
   auto reply = parse_http_reply(raw);  // send_raw returned: the server closed
   REQUIRE(reply.status == 400);
   CHECK(reply.body.find("\"error\":\"malformed\"") != std::string::npos);
