@@ -103,6 +103,8 @@ HttpReply read_one(TcpConnection& tcp, std::string& pending, std::chrono::millis
   while (!feed(parser, pending)) {
     std::string chunk = tcp.read_some(std::chrono::milliseconds(millis_left(deadline)));
     if (chunk.empty()) {
+      // Beast treats EOF before any byte as a complete (default, 200) message: refuse it.
+      if (!parser.got_some()) throw std::runtime_error("connection closed before any response");
       beast::error_code ec;
       parser.put_eof(ec);
       if (ec || !parser.is_done()) {
