@@ -6,6 +6,8 @@
 // and the signatures are computed before the timed phase. In open loop (--rate > 0) latency is
 // measured from the time a request was scheduled, not sent, so a stalled server cannot hide its
 // queueing delay (coordinated omission).
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -24,7 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -62,6 +66,7 @@ struct Options {
   std::size_t payload_bytes = 0;  // 0: a typical SMS form body
   std::size_t presign = 0;        // 0: derived from rate and duration
   bool json = false;
+  std::vector<std::string> cpu_of;  // pids whose CPU use over the measured window is reported
 };
 
 const char* kUsage = R"(usage: loadgen --url http://HOST:PORT/PATH [options]
@@ -78,6 +83,8 @@ const char* kUsage = R"(usage: loadgen --url http://HOST:PORT/PATH [options]
   --payload-bytes N     pad the form body (Body parameter) to about N bytes
   --presign N           signatures computed before the run (default: enough for the run;
                         later requests are signed on the fly and reported as live_signed)
+  --cpu-of PID[,PID]    also report the CPU these processes (and the client) used during the
+                        measured window, in % of one core
   --json                one JSON object instead of the text line
 )";
 
@@ -93,6 +100,18 @@ double parse_number(const std::string& flag, const std::string& text) {
     usage_error(flag + " wants a non-negative number, got '" + text + "'");
   }
   return value;
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) {
+      usage_error("--cpu-of wants process ids separated by commas, got '" + text + "'");
+    }
+    parts.push_back(part);
+  }
+  return parts;
 }
 
 Options parse_options(int argc, char** argv) {
@@ -126,6 +145,8 @@ Options parse_options(int argc, char** argv) {
       o.payload_bytes = count();
     else if (flag == "--presign")
       o.presign = count();
+    else if (flag == "--cpu-of")
+      o.cpu_of = split_commas(value());
     else if (flag == "--json")
       o.json = true;
     else if (flag == "--help" || flag == "-h") {
@@ -470,6 +491,56 @@ class Connection {
   Clock::time_point intended_;
 };
 
+// CPU seconds (user + system, all threads) a process has used so far; -1 if it cannot be read.
+double cpu_seconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto name_end = stat.rfind(')');  // the command name may contain spaces and parentheses
+  if (name_end == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(name_end + 1));
+  std::string skip;
+  for (int i = 0; i < 11; ++i) fields >> skip;  // state .. cmajflt: fields 3 to 13
+  unsigned long long utime = 0, stime = 0;
+  if (!(fields >> utime >> stime)) return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Samples the CPU use of the client ("self") and the given processes at the edges of the
+// measured window, on its own thread, so that warm-up and presigning are not counted.
+class CpuWatch {
+ public:
+  CpuWatch(std::vector<std::string> pids, const Run& run) : pids_(std::move(pids)) {
+    pids_.insert(pids_.begin(), "self");
+    thread_ = std::thread([this, from = run.measure_from, until = run.measure_until] {
+      std::this_thread::sleep_until(from);
+      std::vector<double> start = sample();
+      std::this_thread::sleep_until(until);
+      std::vector<double> end = sample();
+      double window = std::chrono::duration<double>(until - from).count();
+      for (std::size_t i = 0; i < pids_.size(); ++i) {
+        bool known = start[i] >= 0 && end[i] >= 0;
+        percent_.push_back(known ? 100 * (end[i] - start[i]) / window : -1);
+      }
+    });
+  }
+  // Joins; then one percentage per pid, the client's first (-1: unreadable).
+  const std::vector<double>& percent() {
+    if (thread_.joinable()) thread_.join();
+    return percent_;
+  }
+
+ private:
+  std::vector<double> sample() const {
+    std::vector<double> seconds;
+    for (const auto& pid : pids_) seconds.push_back(cpu_seconds(pid));
+    return seconds;
+  }
+
+  std::vector<std::string> pids_;
+  std::vector<double> percent_;
+  std::thread thread_;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -481,6 +552,7 @@ struct Report {
   int last_non2xx_status = 0;
   std::uint64_t errors = 0;
   std::string last_error;
+  std::vector<double> cpu_percent;  // the client's, then --cpu-of's, over the measured window
 };
 
 Report summarize(std::vector<Recorder>& recorders, double duration_secs) {
@@ -518,6 +590,12 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
+std::string format_percent(double percent) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f", percent);
+  return text;
+}
+
 void print_report(const Options& o, const Report& r, std::size_t body_bytes,
                   std::uint64_t live_signed) {
   char line[1024];
@@ -527,7 +605,7 @@ void print_report(const Options& o, const Report& r, std::size_t body_bytes,
                   "\"rate\":%.0f,\"duration_secs\":%.1f,\"body_bytes\":%zu,\"requests\":%llu,"
                   "\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
                   "\"max_ms\":%.3f,\"non2xx\":%llu,\"last_non2xx_status\":%d,\"errors\":%llu,"
-                  "\"last_error\":\"%s\",\"live_signed\":%llu}",
+                  "\"last_error\":\"%s\",\"live_signed\":%llu",
                   json_escape(o.url).c_str(), o.plain ? "plain" : "twilio", o.connections,
                   o.threads, o.rate, o.duration_secs, body_bytes,
                   static_cast<unsigned long long>(r.completed), r.rps, r.p50, r.p90, r.p99, r.p999,
@@ -546,7 +624,20 @@ void print_report(const Options& o, const Report& r, std::size_t body_bytes,
                   static_cast<unsigned long long>(r.errors),
                   r.last_error.empty() ? "" : "  last_error=", r.last_error.c_str());
   }
-  std::cout << line << std::endl;
+  std::string out = line;
+  if (o.json) {
+    out += ",\"client_cpu_pct\":" + format_percent(r.cpu_percent.at(0)) + ",\"cpu_pct\":[";
+    for (std::size_t i = 1; i < r.cpu_percent.size(); ++i) {
+      out += (i > 1 ? "," : "") + format_percent(r.cpu_percent[i]);
+    }
+    out += "]}";
+  } else {
+    out += "  cpu: client " + format_percent(r.cpu_percent.at(0)) + "%";
+    for (std::size_t i = 1; i < r.cpu_percent.size(); ++i) {
+      out += ", pid " + o.cpu_of[i - 1] + " " + format_percent(r.cpu_percent[i]) + "%";
+    }
+  }
+  std::cout << out << std::endl;
   if (r.non2xx > 0) std::cerr << "loadgen: last non-2xx status " << r.last_non2xx_status << "\n";
   if (live_signed > 0) std::cerr << "loadgen: " << live_signed << " requests signed live\n";
 }
@@ -595,6 +686,7 @@ int main(int argc, char** argv) {
         std::make_unique<Connection>(*ios[t], endpoints, factory, run, recorders[t], c));
     connections.back()->start();
   }
+  CpuWatch cpu(o.cpu_of, run);
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < o.threads; ++t) {
     threads.emplace_back([&io = *ios[t], until = run.measure_until] { io.run_until(until); });
@@ -602,6 +694,7 @@ int main(int argc, char** argv) {
   for (auto& thread : threads) thread.join();
 
   Report report = summarize(recorders, o.duration_secs);
+  report.cpu_percent = cpu.percent();
   print_report(o, report, factory.body_bytes(), factory.live_signed());
   // Nothing is torn down on purpose: the sockets close with the process.
   std::_Exit(report.completed > 0 ? 0 : 1);
