@@ -61,4 +61,16 @@ std::string TenantKeys::raw(std::string_view event_id) const {
   return base_ + ":raw:" + std::string(event_id);
 }
 
+std::string TenantKeys::customer(std::string_view customer_id) const {
+  return base_ + ":customer:" + std::string(customer_id);
+}
+
+std::string TenantKeys::customer_identities(std::string_view customer_id) const {
+  return base_ + ":customer:" + std::string(customer_id) + ":identities";
+}
+
+std::string TenantKeys::routing_applied(std::string_view event_id) const {
+  return base_ + ":routing:applied:" + std::string(event_id);
+}
+
 }  // namespace omniroute::daemon

@@ -46,6 +46,26 @@ class TenantKeys {
   // Stream of outbound messages (agent replies) for the channel adapters to deliver.
   std::string outbound() const { return base_ + ":outbound"; }
 
+  // --- router (docs/router.md) ---------------------------------------------------------------
+  // Hash "<kind>:<normalized value>" → customer id: one customer per channel identity.
+  std::string identities() const { return base_ + ":identities"; }
+  // Hash of one customer's profile: `tier` (set by a CRM through the API), `merged_into` after
+  // a link moved its identities to another customer, `created_ms`.
+  std::string customer(std::string_view customer_id) const;
+  // Set of the "<kind>:<value>" identities of one customer (what a link must repoint).
+  std::string customer_identities(std::string_view customer_id) const;
+  // Hashes of the routing engine's records (JSON values), keyed by contact / agent / customer
+  // id: what the active router rebuilds its memory from at start-up and fail-over.
+  std::string routing_contacts() const { return base_ + ":routing:contacts"; }
+  std::string routing_agents() const { return base_ + ":routing:agents"; }
+  std::string routing_sticky() const { return base_ + ":routing:sticky"; }
+  // Marker that a message which joined an open conversation was already announced, so a
+  // replayed stream entry does not announce it twice; expires after the completed retention.
+  std::string routing_applied(std::string_view event_id) const;
+  // The router lease (value: the holder's instance id, PX ttl) and its fencing token counter.
+  std::string router_lease() const { return base_ + ":router:lease"; }
+  std::string router_fence() const { return base_ + ":router:fence"; }
+
  private:
   TenantKeys(std::string tenant, std::string base)
       : tenant_(std::move(tenant)), base_(std::move(base)) {}
