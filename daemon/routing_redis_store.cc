@@ -1,0 +1,375 @@
+// RoutingStore on Redis: records as JSON in three hashes per tenant, writes buffered per engine
+// operation and committed with the assignment events and XACKs in one fenced Lua script.
+#include "daemon/routing_redis_store.h"
+
+#include <boost/json.hpp>
+
+#include "daemon/redis_client.h"
+
+namespace omniroute::daemon {
+namespace json = boost::json;
+using namespace omniroute::routing;
+
+namespace {
+
+// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound.
+// ARGV: instance ('' = unfenced), token, assignments maxlen, deadletter maxlen, group, ops...
+// The fence is checked before anything is written, so a deposed router writes nothing.
+constexpr const char* kCommitScript = R"lua(
+if ARGV[1] ~= '' then
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
+    return redis.error_reply('FENCED lease or fencing token is not ours')
+  end
+end
+local i = 6
+local n = #ARGV
+while i <= n do
+  local op = ARGV[i]
+  if op == 'C' then redis.call('HSET', KEYS[3], ARGV[i+1], ARGV[i+2]); i = i + 3
+  elseif op == 'E' then redis.call('HDEL', KEYS[3], ARGV[i+1]); i = i + 2
+  elseif op == 'A' then redis.call('HSET', KEYS[4], ARGV[i+1], ARGV[i+2]); i = i + 3
+  elseif op == 'S' then redis.call('HSET', KEYS[5], ARGV[i+1], ARGV[i+2]); i = i + 3
+  elseif op == 'X' then
+    redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i+1]); i = i + 2
+  elseif op == 'O' then
+    if redis.call('SET', ARGV[i+1], '1', 'NX', 'PX', ARGV[i+2]) then
+      redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i+3])
+    end
+    i = i + 4
+  elseif op == 'D' then
+    redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[i+1], 'reason', ARGV[i+2])
+    i = i + 3
+  elseif op == 'K' then redis.call('XACK', KEYS[8], ARGV[5], ARGV[i+1]); i = i + 2
+  else return redis.error_reply('ERR unknown commit op ' .. tostring(op)) end
+end
+return 'OK'
+)lua";
+
+constexpr const char* kLoadScript = R"lua(
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
+        redis.call('HGETALL', KEYS[3])}
+)lua";
+
+// ---- JSON -----------------------------------------------------------------------------------
+
+json::array strings(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+json::array skills(const std::vector<SkillRequirement>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::array{json::value(s.skill), s.min_level});
+  return a;
+}
+
+json::object int_map(const std::map<std::string, int>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+json::object decision_json(const RoutingDecision& d) {
+  return {{"rule", d.rule},
+          {"tier", d.tier},
+          {"queue", d.queue},
+          {"skills", skills(d.required_skills)},
+          {"priority", d.priority},
+          {"sla_deadline", d.sla_deadline},
+          {"tags", strings(d.tags)},
+          {"tier_source", d.tier_source},
+          {"rule_queue", d.rule_queue},
+          {"queue_closed", d.queue_closed}};
+}
+
+// Readers: a missing or mistyped field throws inside Boost.JSON's accessors; the public
+// from_json functions turn that into an error value.
+std::string str(const json::object& o, std::string_view key) {
+  return std::string(o.at(key).as_string());
+}
+std::int64_t num(const json::object& o, std::string_view key) {
+  return o.at(key).to_number<std::int64_t>();
+}
+int small(const json::object& o, std::string_view key) {
+  return static_cast<int>(num(o, key));
+}
+std::vector<std::string> read_strings(const json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
+  return out;
+}
+std::vector<SkillRequirement> read_skills(const json::value& v) {
+  std::vector<SkillRequirement> out;
+  for (const auto& s : v.as_array()) {
+    const auto& pair = s.as_array();
+    out.push_back(
+        {std::string(pair.at(0).as_string()), static_cast<int>(pair.at(1).to_number<int>())});
+  }
+  return out;
+}
+std::map<std::string, int> read_int_map(const json::value& v) {
+  std::map<std::string, int> out;
+  for (const auto& [k, n] : v.as_object()) out[std::string(k)] = n.to_number<int>();
+  return out;
+}
+
+RoutingDecision read_decision(const json::object& o) {
+  RoutingDecision d;
+  d.rule = str(o, "rule");
+  d.tier = str(o, "tier");
+  d.queue = str(o, "queue");
+  d.required_skills = read_skills(o.at("skills"));
+  d.priority = small(o, "priority");
+  d.sla_deadline = num(o, "sla_deadline");
+  d.tags = read_strings(o.at("tags"));
+  d.tier_source = str(o, "tier_source");
+  d.rule_queue = str(o, "rule_queue");
+  d.queue_closed = o.at("queue_closed").as_bool();
+  return d;
+}
+
+template <class T, class Read>
+Result<T> parse_record(std::string_view text, const char* what, Read read) {
+  try {
+    return read(json::parse(text).as_object());
+  } catch (const std::exception& e) {
+    return make_error(Errc::internal, std::string("unreadable ") + what + " record: " + e.what());
+  }
+}
+
+const char* status_name(ContactStatus s) {
+  switch (s) {
+    case ContactStatus::waiting:
+      return "waiting";
+    case ContactStatus::offered:
+      return "offered";
+    case ContactStatus::active:
+      return "active";
+    case ContactStatus::completed:
+      return "completed";
+  }
+  return "waiting";
+}
+
+ContactStatus status_from(std::string_view s) {
+  if (s == "offered") return ContactStatus::offered;
+  if (s == "active") return ContactStatus::active;
+  if (s == "completed") return ContactStatus::completed;
+  if (s == "waiting") return ContactStatus::waiting;
+  throw std::invalid_argument("unknown contact status " + std::string(s));
+}
+
+const char* presence_name(Presence p) {
+  switch (p) {
+    case Presence::available:
+      return "available";
+    case Presence::away:
+      return "away";
+    case Presence::offline:
+      return "offline";
+  }
+  return "offline";
+}
+
+Presence presence_from(std::string_view s) {
+  if (s == "available") return Presence::available;
+  if (s == "away") return Presence::away;
+  if (s == "offline") return Presence::offline;
+  throw std::invalid_argument("unknown presence " + std::string(s));
+}
+
+// HGETALL reply → values, or the first unreadable one as an error.
+template <class T, class Parse>
+Result<void> read_hash(const RedisReply& reply, Parse parse, std::vector<T>& out) {
+  if (!reply.is_array() || reply.elements.size() % 2 != 0) {
+    return make_error(Errc::internal, "routing hash reply is " + describe(reply));
+  }
+  for (std::size_t i = 1; i < reply.elements.size(); i += 2) {
+    auto record = parse(reply.elements[i].str);
+    if (!record) return record.error();
+    out.push_back(std::move(*record));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string contact_to_json(const ContactRecord& c) {
+  json::object o{{"id", c.id},
+                 {"decision", decision_json(c.decision)},
+                 {"channel", c.channel},
+                 {"customer_id", c.customer_id},
+                 {"arrival_ms", c.arrival_ms},
+                 {"queue", c.queue},
+                 {"queue_entered_ms", c.queue_entered_ms},
+                 {"priority", c.priority},
+                 {"base_skills", skills(c.base_skills)},
+                 {"relaxed_by", c.relaxed_by},
+                 {"also_queues", strings(c.also_queues)},
+                 {"next_step", c.next_step},
+                 {"sla_warned", c.sla_warned},
+                 {"sla_breached", c.sla_breached},
+                 {"status", status_name(c.status)},
+                 {"agent", c.agent},
+                 {"offer_expires_ms", c.offer_expires_ms},
+                 {"completed_ms", c.completed_ms},
+                 {"declined_by", strings(c.declined_by)}};
+  return json::serialize(o);
+}
+
+Result<ContactRecord> contact_from_json(std::string_view text) {
+  return parse_record<ContactRecord>(text, "contact", [](const json::object& o) {
+    ContactRecord c;
+    c.id = str(o, "id");
+    c.decision = read_decision(o.at("decision").as_object());
+    c.channel = str(o, "channel");
+    c.customer_id = str(o, "customer_id");
+    c.arrival_ms = num(o, "arrival_ms");
+    c.queue = str(o, "queue");
+    c.queue_entered_ms = num(o, "queue_entered_ms");
+    c.priority = small(o, "priority");
+    c.base_skills = read_skills(o.at("base_skills"));
+    c.relaxed_by = small(o, "relaxed_by");
+    c.also_queues = read_strings(o.at("also_queues"));
+    c.next_step = small(o, "next_step");
+    c.sla_warned = o.at("sla_warned").as_bool();
+    c.sla_breached = o.at("sla_breached").as_bool();
+    c.status = status_from(o.at("status").as_string());
+    c.agent = str(o, "agent");
+    c.offer_expires_ms = num(o, "offer_expires_ms");
+    c.completed_ms = num(o, "completed_ms");
+    c.declined_by = read_strings(o.at("declined_by"));
+    return c;
+  });
+}
+
+std::string agent_to_json(const AgentRecord& a) {
+  json::object o{{"id", a.spec.id},
+                 {"name", a.spec.name},
+                 {"skills", int_map(a.spec.skills)},
+                 {"capacity_by_channel", int_map(a.spec.capacity_by_channel)},
+                 {"total_capacity", a.spec.total_capacity},
+                 {"presence", presence_name(a.presence)},
+                 {"away_reason", a.away_reason},
+                 {"idle_since_ms", a.idle_since_ms},
+                 {"consecutive_misses", a.consecutive_misses}};
+  return json::serialize(o);
+}
+
+Result<AgentRecord> agent_from_json(std::string_view text) {
+  return parse_record<AgentRecord>(text, "agent", [](const json::object& o) {
+    AgentRecord a;
+    a.spec.id = str(o, "id");
+    a.spec.name = str(o, "name");
+    a.spec.skills = read_int_map(o.at("skills"));
+    a.spec.capacity_by_channel = read_int_map(o.at("capacity_by_channel"));
+    a.spec.total_capacity = small(o, "total_capacity");
+    a.presence = presence_from(o.at("presence").as_string());
+    a.away_reason = str(o, "away_reason");
+    a.idle_since_ms = num(o, "idle_since_ms");
+    a.consecutive_misses = small(o, "consecutive_misses");
+    return a;
+  });
+}
+
+std::string sticky_to_json(const StickyRecord& s) {
+  json::object o{
+      {"customer_id", s.customer_id}, {"agent_id", s.agent_id}, {"served_ms", s.served_ms}};
+  return json::serialize(o);
+}
+
+Result<StickyRecord> sticky_from_json(std::string_view text) {
+  return parse_record<StickyRecord>(text, "sticky", [](const json::object& o) {
+    return StickyRecord{str(o, "customer_id"), str(o, "agent_id"), num(o, "served_ms")};
+  });
+}
+
+RoutingRedisStore::RoutingRedisStore(RedisClient& redis, TenantKeys keys,
+                                     RoutingRedisStoreOptions options)
+    : redis_(redis), keys_(std::move(keys)), options_(std::move(options)) {}
+
+void RoutingRedisStore::save_contact(const ContactRecord& contact) {
+  ops_.insert(ops_.end(), {"C", contact.id, contact_to_json(contact)});
+}
+
+void RoutingRedisStore::erase_contact(std::string_view contact_id) {
+  ops_.insert(ops_.end(), {"E", std::string(contact_id)});
+}
+
+void RoutingRedisStore::save_agent(const AgentRecord& agent) {
+  ops_.insert(ops_.end(), {"A", agent.spec.id, agent_to_json(agent)});
+}
+
+void RoutingRedisStore::save_sticky(const StickyRecord& sticky) {
+  ops_.insert(ops_.end(), {"S", sticky.customer_id, sticky_to_json(sticky)});
+}
+
+Result<RoutingSnapshot> RoutingRedisStore::load() const {
+  return make_error(Errc::internal, "RoutingRedisStore reads asynchronously: use load_snapshot()");
+}
+
+void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
+                               std::function<void(Result<void>)> done) {
+  std::vector<std::string> args{"EVAL",
+                                kCommitScript,
+                                "8",
+                                keys_.router_lease(),
+                                keys_.router_fence(),
+                                keys_.routing_contacts(),
+                                keys_.routing_agents(),
+                                keys_.routing_sticky(),
+                                keys_.assignments(),
+                                keys_.deadletter(),
+                                keys_.inbound(),
+                                fence.instance,
+                                std::to_string(fence.token),
+                                std::to_string(options_.assignments_maxlen),
+                                std::to_string(options_.deadletter_maxlen),
+                                options_.group};
+  args.reserve(args.size() + ops_.size() + 4 * extras.assignments.size());
+  std::move(ops_.begin(), ops_.end(), std::back_inserter(args));
+  ops_.clear();
+  for (auto& a : extras.assignments) {
+    if (a.once_key.empty()) {
+      args.insert(args.end(), {"X", std::move(a.payload)});
+    } else {
+      args.insert(args.end(), {"O", std::move(a.once_key), std::to_string(a.once_ttl_ms),
+                               std::move(a.payload)});
+    }
+  }
+  for (auto& d : extras.dead_letters) {
+    args.insert(args.end(), {"D", std::move(d.payload), std::move(d.reason)});
+  }
+  for (auto& id : extras.ack_ids) args.insert(args.end(), {"K", std::move(id)});
+  redis_.command(std::move(args), [done = std::move(done)](Result<RedisReply> reply) {
+    if (!reply) return done(reply.error());
+    if (reply->is_error()) {
+      if (reply->str.starts_with("FENCED")) return done(make_error(Errc::conflict, reply->str));
+      return done(make_error(Errc::unavailable, "routing commit failed: " + reply->str));
+    }
+    done(Result<void>());
+  });
+}
+
+void RoutingRedisStore::load_snapshot(std::function<void(Result<RoutingSnapshot>)> done) const {
+  redis_.command(
+      {"EVAL", kLoadScript, "3", keys_.routing_contacts(), keys_.routing_agents(),
+       keys_.routing_sticky()},
+      [done = std::move(done)](Result<RedisReply> reply) {
+        if (!reply) return done(reply.error());
+        if (!reply->is_array() || reply->elements.size() != 3) {
+          return done(make_error(Errc::unavailable, "routing load failed: " + describe(*reply)));
+        }
+        RoutingSnapshot s;
+        const auto& e = reply->elements;
+        for (auto r : {read_hash(e[0], contact_from_json, s.contacts),
+                       read_hash(e[1], agent_from_json, s.agents),
+                       read_hash(e[2], sticky_from_json, s.sticky)}) {
+          if (!r) return done(r.error());
+        }
+        done(std::move(s));
+      });
+}
+
+}  // namespace omniroute::daemon

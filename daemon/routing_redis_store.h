@@ -1,0 +1,89 @@
+// The routing engine's RoutingStore on Redis: buffers the records the engine writes during one
+// operation, then commits them with the assignment events and stream ACKs in one fenced script.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "daemon/keys.h"
+#include "routing/store.h"
+
+namespace omniroute::daemon {
+
+class RedisClient;
+
+// Who may write: the lease holder's instance id and the fencing token it got on acquiring.
+// An empty instance commits unfenced (tests of the store alone).
+struct Fence {
+  std::string instance;
+  std::int64_t token = 0;
+};
+
+// What a commit carries besides the engine's records.
+struct CommitExtras {
+  struct Assignment {
+    std::string payload;   // serialized omniroute.v1.AssignmentEvent
+    std::string once_key;  // non-empty: append only if this key was not set yet (replay guard)
+    std::int64_t once_ttl_ms = 0;
+  };
+  std::vector<Assignment> assignments;
+  struct DeadLetter {
+    std::string payload;  // the stream entry as read
+    std::string reason;
+  };
+  std::vector<DeadLetter> dead_letters;
+  std::vector<std::string> ack_ids;  // inbound entries whose effect this commit is
+  bool empty() const { return assignments.empty() && dead_letters.empty() && ack_ids.empty(); }
+};
+
+struct RoutingRedisStoreOptions {
+  std::string group = "router";  // consumer group on the inbound stream
+  std::int64_t assignments_maxlen = 1000000;
+  std::int64_t deadletter_maxlen = 100000;
+};
+
+// Errc::conflict from commit(): the lease or the fencing token is not ours any more; nothing
+// was written. Any other error: the commit may or may not have been applied (see RedisClient).
+class RoutingRedisStore final : public routing::RoutingStore {
+ public:
+  RoutingRedisStore(RedisClient& redis, TenantKeys keys, RoutingRedisStoreOptions options = {});
+
+  // RoutingStore: buffered until the next commit().
+  void save_contact(const routing::ContactRecord& contact) override;
+  void erase_contact(std::string_view contact_id) override;
+  void save_agent(const routing::AgentRecord& agent) override;
+  void save_sticky(const routing::StickyRecord& sticky) override;
+  // Redis is read asynchronously: use load_snapshot(). Always Errc::unsupported.
+  Result<routing::RoutingSnapshot> load() const override;
+
+  // Sends the buffered records plus `extras` as ONE script: it checks the fence, then writes
+  // the records, appends assignment events and dead letters, and XACKs. The buffer is empty
+  // when this returns. `done` runs on a Redis connection's strand.
+  void commit(const Fence& fence, CommitExtras extras, std::function<void(Result<void>)> done);
+  std::size_t buffered() const { return ops_.size(); }
+  void discard() { ops_.clear(); }
+
+  // Reads every record of the tenant in one script (a consistent view), for Engine::restore.
+  void load_snapshot(std::function<void(Result<routing::RoutingSnapshot>)> done) const;
+
+  const TenantKeys& keys() const { return keys_; }
+
+ private:
+  RedisClient& redis_;
+  TenantKeys keys_;
+  RoutingRedisStoreOptions options_;
+  std::vector<std::string> ops_;  // script op codes and their arguments, flattened
+};
+
+// The JSON forms of the records in Redis (exposed for tests and ops tools).
+std::string contact_to_json(const routing::ContactRecord& contact);
+std::string agent_to_json(const routing::AgentRecord& agent);
+std::string sticky_to_json(const routing::StickyRecord& sticky);
+Result<routing::ContactRecord> contact_from_json(std::string_view text);
+Result<routing::AgentRecord> agent_from_json(std::string_view text);
+Result<routing::StickyRecord> sticky_from_json(std::string_view text);
+
+}  // namespace omniroute::daemon
