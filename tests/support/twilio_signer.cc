@@ -1,33 +1,17 @@
 #include "tests/support/twilio_signer.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "adapters/common/form.h"
 #include "common/crypto.h"
 
 namespace omniroute::testing {
 
 std::string form_encode(const FormParams& params) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out.push_back('&');
-    for (const auto* part : {&k, &v}) {
-      for (unsigned char c : *part) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-          out.push_back(static_cast<char>(c));
-        } else if (c == ' ') {
-          out.push_back('+');
-        } else {
-          out.push_back('%');
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        }
-      }
-      if (part == &k) out.push_back('=');
-    }
-  }
-  return out;
+  std::vector<adapters::form::Field> fields;
+  fields.reserve(params.size());
+  for (const auto& [key, value] : params) fields.push_back({key, value});
+  return adapters::form::encode(fields);
 }
 
 std::string twilio_signature(const std::string& auth_token, const std::string& url,

@@ -10,7 +10,8 @@ namespace omniroute::testing {
 
 using FormParams = std::vector<std::pair<std::string, std::string>>;
 
-// application/x-www-form-urlencoded body of `params`, in the given order.
+// application/x-www-form-urlencoded body of `params`, in the given order (the adapters' own
+// encoder: encoding is not what these tests check; the signature is).
 std::string form_encode(const FormParams& params);
 
 // Base64(HMAC-SHA1(auth_token, url + sorted key+value pairs)).
