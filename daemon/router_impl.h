@@ -1,0 +1,142 @@
+// Internals of the router role (daemon/router.h), shared by router.cc (lease, loop, commits)
+// and router_apply.cc (decoding entries, threading, matching, assignment events).
+#pragma once
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <deque>
+#include <optional>
+
+#include "daemon/identity.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/router.h"
+#include "daemon/routing_redis_store.h"
+#include "omniroute/v1/assignment.pb.h"
+#include "omniroute/v1/contact_event.pb.h"
+#include "routing/engine.h"
+
+namespace omniroute::daemon {
+
+// One inbound stream entry as read (XREADGROUP or XAUTOCLAIM).
+struct InboundEntry {
+  std::string id;
+  std::optional<std::string> payload;  // field "e"; none when the entry lacks it
+};
+
+// An entry after decoding and customer resolution, ready for the engine.
+struct ResolvedEntry {
+  InboundEntry entry;
+  std::optional<v1::ContactEvent> event;  // none: dead letter with `problem`
+  std::string problem;
+  std::string customer_id;
+  std::optional<std::string> profile_tier;
+};
+
+// Turns engine events into AssignmentEvents appended to the commit being prepared.
+class AssignmentSink final : public routing::EventSink {
+ public:
+  AssignmentSink(std::string tenant, const Clock& clock, Metrics& metrics);
+  void on_event(const routing::EngineEvent& event) override;
+  // Context of the operation in progress.
+  const routing::Engine* engine = nullptr;
+  CommitExtras* extras = nullptr;
+  const v1::ContactEvent* current = nullptr;  // the message being applied, if any
+  std::string rules_version;
+  // Also used for MESSAGE_APPENDED, which the engine does not know about.
+  v1::AssignmentEvent base(v1::AssignmentKind kind, const routing::ContactRecord* contact,
+                           std::int64_t at_ms) const;
+  void count(v1::AssignmentKind kind);
+
+ private:
+  std::string tenant_;
+  const Clock& clock_;
+  Metrics& metrics_;
+};
+
+struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
+  Impl(boost::asio::io_context& io, RouterOptions options,
+       std::shared_ptr<const routing::Rules> rules, const Clock& clock, Logger& log,
+       Metrics& metrics);
+
+  // --- router.cc: lifecycle, lease, scheduling, commits ---
+  void start();
+  void stop();
+  void lease_tick();
+  void try_acquire();
+  void renew();
+  void lose_lease(const std::string& why);
+  void become_leader(std::int64_t token);
+  void rebuild();
+  void on_snapshot(Result<routing::RoutingSnapshot> snapshot);
+  void recover(const std::string& why);
+  void pump();
+  void read_more();
+  void claim_more();
+  void commit(CommitExtras extras, std::size_t entries);
+  void arm_engine_timer();
+  void arm_claim_timer();
+  // Posts f(*this) to the strand if this Impl still lives then.
+  template <class F>
+  void on_strand(F f) {
+    boost::asio::post(strand, [weak = weak_from_this(), f = std::move(f)]() mutable {
+      if (auto self = weak.lock()) f(*self);
+    });
+  }
+
+  // --- router_apply.cc: entries to engine operations ---
+  void resolve_batch(std::vector<InboundEntry> entries);
+  void apply_batch(std::vector<ResolvedEntry> batch);
+  void apply_one(const ResolvedEntry& r, CommitExtras& extras);
+  void declare_agents();
+  std::unique_ptr<routing::Engine> make_engine();
+
+  boost::asio::io_context& io;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand;
+  RouterOptions options;
+  TenantKeys keys;
+  std::string instance;  // lease value: consumer name + a ULID, unique per process start
+  std::shared_ptr<const routing::Rules> rules;
+  const Clock& clock;
+  Logger& log;
+  Metrics& metrics;
+  RedisClient reader;  // only the blocking XREADGROUP
+  RedisClient writer;  // lease, identities, commits, claims
+  IdentityStore identities;
+  RoutingRedisStore store;
+  AssignmentSink sink;
+  std::unique_ptr<routing::Engine> engine;
+
+  std::atomic<RouterState> state{RouterState::standby};
+  std::atomic<std::int64_t> token{0};
+  std::atomic<std::uint64_t> committed{0};
+  Fence fence;
+  std::uint64_t epoch = 0;  // bumped whenever the engine is dropped; stale callbacks see it
+  std::chrono::steady_clock::time_point last_renewed{};
+
+  bool reading = false;  // an XREADGROUP is in flight (reader connection)
+  bool busy = false;     // resolving, committing or claiming (writer connection)
+  bool timers_due = false;
+  bool claim_due = false;
+  bool reconfigure_due = false;
+  std::string claim_cursor = "0-0";
+  std::chrono::milliseconds claim_min_idle{0};
+  std::deque<InboundEntry> stash;  // read or claimed, not applied yet
+
+  boost::asio::steady_timer lease_timer;
+  boost::asio::steady_timer engine_timer;
+  boost::asio::steady_timer claim_timer;
+  boost::asio::steady_timer retry_timer;
+
+  Gauge& lease_gauge;
+  Counter& routed;
+  Counter& dead_letters;
+  Counter& commit_failures;
+};
+
+// Parses an XREADGROUP / XAUTOCLAIM entry list ([[id, [field, value, ...]], ...]).
+std::vector<InboundEntry> parse_entries(const RedisReply& list);
+
+}  // namespace omniroute::daemon
