@@ -1,9 +1,14 @@
 // The omniroute command line: subcommand, config path and per-host overrides; and the `check`
-// subcommand, which validates a config file the way `run` would load it.
+// subcommand, which validates a daemon config or a routing rules file the way they are loaded.
 #include "daemon/cli.h"
 
+#include <algorithm>
+#include <fstream>
 #include <optional>
+#include <sstream>
 #include <vector>
+
+#include "routing/rules_yaml.h"
 
 namespace omniroute::daemon {
 
@@ -22,6 +27,31 @@ std::optional<std::string>* override_slot(std::string_view flag, Overrides& o) {
   return nullptr;
 }
 
+// `simulate RULES EVENTS` and `diff OLD NEW EVENTS`: exactly that many files, no options (the
+// dry runs need neither Redis nor the daemon config).
+Result<CommandLine> parse_dry_run(Command command, std::span<const std::string_view> rest) {
+  CommandLine cl;
+  cl.command = command;
+  const bool is_diff = command == Command::diff;
+  const char* name = is_diff ? "diff" : "simulate";
+  const std::size_t wanted = is_diff ? 3 : 2;
+  for (std::string_view arg : rest) {
+    if (arg == "--help" || arg == "-h") {
+      cl.command = Command::help;
+      return cl;
+    }
+    if (arg.starts_with('-') && arg.size() > 1) {
+      return usage_error(std::string(name) + " takes no options, got '" + std::string(arg) + "'");
+    }
+    cl.dry_run_files.emplace_back(arg);
+  }
+  if (cl.dry_run_files.size() != wanted) {
+    return usage_error(std::string(name) + " needs " +
+                       (is_diff ? "OLD_RULES NEW_RULES EVENTS.jsonl" : "RULES EVENTS.jsonl"));
+  }
+  return cl;
+}
+
 }  // namespace
 
 Result<CommandLine> parse_command_line(std::span<const std::string_view> args) {
@@ -33,6 +63,8 @@ Result<CommandLine> parse_command_line(std::span<const std::string_view> args) {
       cl.command = Command::version;
       return cl;
     }
+    if (first == "simulate") return parse_dry_run(Command::simulate, args.subspan(1));
+    if (first == "diff") return parse_dry_run(Command::diff, args.subspan(1));
     if (first == "run") cl.command = Command::run, ++i;
     if (first == "check") cl.command = Command::check, ++i;
   }
@@ -98,7 +130,11 @@ std::string usage() {
 
 Usage:
   omniroute [run] [-c FILE] [OVERRIDES]   run the daemon (default FILE: /etc/omniroute/omniroute.yaml)
-  omniroute check FILE [OVERRIDES]        validate FILE; print every error; exit 0 if valid, 1 if not
+  omniroute check FILE [OVERRIDES]        validate FILE (the daemon config, or a routing rules file:
+                                          told apart by its top-level keys); print every error;
+                                          exit 0 if valid, 1 if not
+  omniroute simulate RULES EVENTS.jsonl   dry run: for each event, the rule, queue, skills, deadline
+  omniroute diff OLD NEW EVENTS.jsonl     which events route differently under NEW, and how
   omniroute --version                     print the version
   omniroute --help                        print this help
 
@@ -108,12 +144,56 @@ Overrides (command line > environment > file):
   --log-level LEVEL           OMNIROUTE_LOG_LEVEL        debug, info, warn, error
   --public-base-url URL       OMNIROUTE_PUBLIC_BASE_URL  how vendors reach us, e.g. https://cs.example.com
 
-Secrets in FILE may be written as {env: NAME} or {file: PATH}. See docs/configuration.md.
+Secrets in FILE may be written as {env: NAME} or {file: PATH}. See docs/configuration.md;
+rules files, simulate and diff: docs/routing-rules.md.
 )";
+}
+
+FileKind detect_file_kind(std::string_view text) {
+  static constexpr std::string_view kRulesKeys[] = {"queues", "rules", "tiers", "tier_rules"};
+  static constexpr std::string_view kConfigKeys[] = {"listen", "adapters", "redis",
+                                                     "http",   "streams",  "log"};
+  auto is_one_of = [](std::string_view key, const auto& keys) {
+    return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+  };
+  bool rules_key = false;
+  std::istringstream lines{std::string(text)};
+  for (std::string line; std::getline(lines, line);) {
+    // A top-level block key starts in column 0: `queues:` or `queues: [...]`.
+    std::string_view key = line;
+    key = key.substr(0, key.find(':'));
+    if (key.size() == line.size()) continue;
+    while (key.ends_with(' ')) key.remove_suffix(1);
+    // A daemon config may one day name its rules file under a key like `rules`: its own keys win.
+    if (is_one_of(key, kConfigKeys)) return FileKind::daemon_config;
+    rules_key = rules_key || is_one_of(key, kRulesKeys);
+  }
+  return rules_key ? FileKind::routing_rules : FileKind::daemon_config;
+}
+
+int run_check_rules(const std::string& path, std::ostream& out, std::ostream& err) {
+  auto rules = routing::load_rules_file(path);
+  if (!rules) {
+    err << rules.error().message << '\n';
+    return 1;
+  }
+  const routing::Rules& r = **rules;
+  out << path << ": OK (routing rules: " << r.tiers.size() << " tiers, " << r.queues.size()
+      << " queues, " << r.rules.size() << " rules, " << r.agents.size() << " agents; version "
+      << r.version.substr(0, 12) << ")\n";
+  return 0;
 }
 
 int run_check(const std::string& path, const Overrides& overrides, const yamlcfg::EnvLookup& env,
               std::ostream& out, std::ostream& err) {
+  // An unreadable file goes to the config loader, whose message names the file and the reason.
+  if (std::ifstream in(path, std::ios::binary); in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (detect_file_kind(text.str()) == FileKind::routing_rules) {
+      return run_check_rules(path, out, err);
+    }
+  }
   auto config = load_config_file(path, overrides, env);
   if (!config) {
     err << config.error().message << '\n';

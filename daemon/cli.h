@@ -1,11 +1,12 @@
-// The omniroute command line: `omniroute [run] [-c FILE] [overrides]`, `omniroute check FILE`,
-// `--version`, `--help`. Parsing only; main.cc acts on the result.
+// The omniroute command line: `omniroute [run] [-c FILE] [overrides]`, `omniroute check FILE`
+// (daemon config or routing rules), `simulate`, `diff`, `--version`, `--help`; and the checks.
 #pragma once
 
 #include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "daemon/config.h"
@@ -14,12 +15,14 @@ namespace omniroute::daemon {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/omniroute/omniroute.yaml";
 
-enum class Command { run, check, version, help };
+enum class Command { run, check, simulate, diff, version, help };
 
 struct CommandLine {
   Command command = Command::run;
   std::string config_path{kDefaultConfigPath};
   Overrides overrides;  // --listen, --redis-url, --log-level, --public-base-url
+  // simulate: {RULES, EVENTS}; diff: {OLD_RULES, NEW_RULES, EVENTS}.
+  std::vector<std::string> dry_run_files;
 };
 
 // `args` excludes argv[0]. Options take their value as `--opt VALUE` or `--opt=VALUE`.
@@ -30,10 +33,18 @@ Result<CommandLine> parse_command_line(int argc, const char* const* argv);
 // The text of `omniroute --help`.
 std::string usage();
 
-// `omniroute check FILE`: loads the config as `run` would (env overrides and secrets included).
-// Exit code 0 with "FILE: OK ..." and any warnings, or 1 with every error on `err`.
+// What `check` is looking at, decided by the file's top-level keys so that ops need to remember
+// one command: `queues:`, `rules:`, `tiers:` or `tier_rules:` make a routing rules file;
+// anything else (`listen:`, `adapters:` ...) is validated as the daemon config.
+enum class FileKind { daemon_config, routing_rules };
+FileKind detect_file_kind(std::string_view yaml_text);
+
+// `omniroute check FILE`: a daemon config is loaded as `run` would (env overrides and secrets
+// included); a routing rules file as a reload would. Exit code 0 with "FILE: OK ..." and any
+// warnings, or 1 with every error (file:line:col) on `err`.
 int run_check(const std::string& path, std::ostream& out, std::ostream& err);
 int run_check(const std::string& path, const Overrides& overrides, const yamlcfg::EnvLookup& env,
               std::ostream& out, std::ostream& err);
+int run_check_rules(const std::string& path, std::ostream& out, std::ostream& err);
 
 }  // namespace omniroute::daemon

@@ -1,10 +1,12 @@
-// omniroute: the one binary. `run` serves; `check` validates a config; see `omniroute --help`.
+// omniroute: the one binary. `run` serves; `check` validates a config or rules file; `simulate`
+// and `diff` are the rules dry runs; see `omniroute --help`.
 #include <exception>
 #include <iostream>
 
 #include "daemon/app.h"
 #include "daemon/cli.h"
 #include "daemon/config.h"
+#include "routing/simulate.h"
 
 int main(int argc, char** argv) {
   using namespace omniroute::daemon;
@@ -23,6 +25,14 @@ int main(int argc, char** argv) {
     case Command::check:
       return run_check(command_line->config_path, command_line->overrides,
                        omniroute::yamlcfg::process_environment(), std::cout, std::cerr);
+    case Command::simulate: {
+      const auto& f = command_line->dry_run_files;
+      return omniroute::routing::run_simulate(f[0], f[1], std::cout, std::cerr);
+    }
+    case Command::diff: {
+      const auto& f = command_line->dry_run_files;
+      return omniroute::routing::run_diff(f[0], f[1], f[2], std::cout, std::cerr);
+    }
     case Command::run:
       break;
   }
