@@ -13,7 +13,7 @@
 
 #include "adapters/adapter.h"
 #include "common/result.h"
-#include "daemon/config_yaml.h"
+#include "common/yaml_reader.h"
 #include "daemon/log.h"
 #include "daemon/redis_url.h"
 

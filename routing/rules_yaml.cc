@@ -11,13 +11,13 @@
 #include <set>
 
 #include "common/crypto.h"
-#include "routing/yaml_reader.h"
+#include "common/yaml_reader.h"
 
 namespace omniroute::routing {
 
-using yamlread::Diagnostics;
-using yamlread::Field;
-using yamlread::MapReader;
+using yamlcfg::Diagnostics;
+using yamlcfg::Field;
+using yamlcfg::MapReader;
 
 namespace {
 
@@ -97,9 +97,9 @@ class RulesParser {
     rules_.source_name = diag_.file_name();
     rules_.version = crypto::hex_encode(crypto::digest(crypto::Digest::sha256, text));
     if (text.size() > kMaxRulesFileBytes) {
-      diag_.error(yamlread::Position{1, 1},
+      diag_.error(yamlcfg::Position{1, 1},
                   "file is larger than " + std::to_string(kMaxRulesFileBytes) + " bytes");
-    } else if (auto doc = yamlread::parse_document(text, diag_)) {
+    } else if (auto doc = yamlcfg::parse_document(text, diag_)) {
       read_top(Field{*doc, doc->Mark(), "", &diag_});
     }
     RulesParse out;
@@ -171,7 +171,7 @@ class RulesParser {
       return true;
     }
     std::string message = "unknown skill '" + skill + "'";
-    if (auto hint = yamlread::closest(skill, rules_.skills))
+    if (auto hint = yamlcfg::closest_match(skill, rules_.skills))
       message += " (did you mean '" + *hint + "'?)";
     at.error(message + "; declare it under skills:");
     return false;
@@ -182,7 +182,7 @@ class RulesParser {
     std::vector<std::string> names;
     for (const auto& t : rules_.tiers) names.push_back(t.name);
     std::string message = "unknown tier '" + tier + "'";
-    if (auto hint = yamlread::closest(tier, names)) message += " (did you mean '" + *hint + "'?)";
+    if (auto hint = yamlcfg::closest_match(tier, names)) message += " (did you mean '" + *hint + "'?)";
     at.error(message);
     return false;
   }
@@ -191,7 +191,7 @@ class RulesParser {
     auto c = channel_from_name(text);
     if (!c) {
       std::string message = "unknown channel '" + text + "'";
-      if (auto hint = yamlread::closest(text, all_channel_names())) {
+      if (auto hint = yamlcfg::closest_match(text, all_channel_names())) {
         message += " (did you mean '" + *hint + "'?)";
       }
       at.error(message);
@@ -489,7 +489,7 @@ class RulesParser {
     for (const auto& [at, target] : queue_refs_) {
       if (rules_.find_queue(target)) continue;
       std::string message = "unknown queue '" + target + "'";
-      if (auto hint = yamlread::closest(target, names))
+      if (auto hint = yamlcfg::closest_match(target, names))
         message += " (did you mean '" + *hint + "'?)";
       at.error(message);
     }
@@ -632,7 +632,7 @@ class RulesParser {
       MapReader m(item, {"name", "when", "set_tier"});
       if (!m.is_mapping()) continue;
       TierRule r;
-      r.line = yamlread::position_of(item.mark).line;
+      r.line = yamlcfg::position_of(item.mark).line;
       if (auto n = m.require("name"); n && name(*n)) {
         r.name = n->node.Scalar();
         unique(seen, *n, "tier rule", r.name);
@@ -658,7 +658,7 @@ class RulesParser {
       MapReader m(item, {"name", "when", "then"});
       if (!m.is_mapping()) continue;
       Rule r;
-      r.line = yamlread::position_of(item.mark).line;
+      r.line = yamlcfg::position_of(item.mark).line;
       if (auto n = m.require("name"); n && name(*n)) {
         r.name = n->node.Scalar();
         unique(seen, *n, "rule", r.name);

@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/yaml_reader.h"
 #include "routing/rules_yaml.h"
-#include "routing/yaml_reader.h"
 
 namespace omniroute::routing {
 
@@ -176,8 +176,8 @@ int run_diff(const std::string& old_rules_path, const std::string& new_rules_pat
 
 namespace {
 
-using yamlread::Field;
-using yamlread::MapReader;
+using yamlcfg::Field;
+using yamlcfg::MapReader;
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
@@ -267,7 +267,7 @@ std::optional<Case> read_case(const Field& item) {
   MapReader m(item, {"name", "at", "profile_tier", "event", "expect"});
   if (!m.is_mapping()) return std::nullopt;
   Case c;
-  c.line = yamlread::position_of(item.mark).line;
+  c.line = yamlcfg::position_of(item.mark).line;
   auto name = m.require("name");
   auto at = m.require("at");
   auto event = m.require("event");
@@ -322,8 +322,8 @@ int run_behavior_tests(const std::string& cases_path, std::ostream& out, std::os
   }
   std::stringstream text;
   text << in.rdbuf();
-  yamlread::Diagnostics diag(cases_path);
-  auto doc = yamlread::parse_document(text.str(), diag);
+  yamlcfg::Diagnostics diag(cases_path);
+  auto doc = yamlcfg::parse_document(text.str(), diag);
   std::shared_ptr<const Rules> rules;
   std::vector<Case> cases;
   if (doc) {

@@ -91,7 +91,7 @@ TEST_CASE("values of the wrong type are refused") {
     channels: {sms: true}
 )" + kDefaultRule);
   CHECK_ERROR(errors,
-              "t.yaml:15:31: queues[0].reservation_timeout_secs: expected a whole number, "
+              "t.yaml:15:31: queues[0].reservation_timeout_secs: expected an integer, "
               "got '30'");
   CHECK_ERROR(errors, "t.yaml:16:18: queues[0].auto_accept: expected true or false, got 'yes'");
   CHECK_ERROR(errors,
@@ -140,7 +140,7 @@ TEST_CASE("a duplicate key in one mapping is refused") {
   auto errors = errors_of(kHead + R"(    strategy: least_busy
     strategy: longest_idle
 )" + kDefaultRule);
-  CHECK_ERROR(errors, "t.yaml:16:5: queues[0].strategy: duplicate key");
+  CHECK_ERROR(errors, "t.yaml:16:5: queues[0]: duplicate key 'strategy' (first on line 15)");
 }
 
 TEST_CASE("skill levels outside 1..5 are refused") {
@@ -170,8 +170,8 @@ TEST_CASE("bad durations are refused") {
               "t.yaml:17:25: queues[0].sticky_window_secs: must be between 0 and "
               "31622400, got 99999999");
   CHECK_ERROR(errors,
-              "t.yaml:19:21: queues[0].escalation[0].after_secs: expected a whole "
-              "number, got '1.5'");
+              "t.yaml:19:21: queues[0].escalation[0].after_secs: expected an "
+              "integer, got '1.5'");
 }
 
 TEST_CASE("an invalid regular expression is refused at its position, with the reason") {
