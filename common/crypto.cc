@@ -1,27 +1,103 @@
+// OpenSSL behind common/crypto.h: algorithms fetched once per process and contexts reused per
+// thread, so that the per-request HMAC and digest take no provider lock and allocate nothing.
 #include "common/crypto.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <array>
+#include <new>
 #include <stdexcept>
 
 namespace omniroute::crypto {
 namespace {
 
-const EVP_MD* evp(Digest alg) {
+constexpr std::size_t kDigests = 4;
+
+const char* openssl_name(Digest alg) {
   switch (alg) {
     case Digest::md5:
-      return EVP_md5();
+      return "MD5";
     case Digest::sha1:
-      return EVP_sha1();
+      return "SHA1";
     case Digest::sha256:
-      return EVP_sha256();
+      return "SHA256";
     case Digest::sha512:
-      return EVP_sha512();
+      return "SHA512";
   }
-  return EVP_sha256();
+  return "SHA256";
+}
+
+// OpenSSL 3 looks an algorithm up in its provider store (under a lock) every time EVP_sha1()
+// and friends are used with a one-shot call; fetching once per process and keeping the
+// handles avoids that on every webhook. They live as long as the process, on purpose.
+struct Algorithms {
+  std::array<EVP_MD*, kDigests> md{};
+  EVP_MAC* hmac = nullptr;
+};
+
+const Algorithms& algorithms() {
+  static const Algorithms fetched = [] {
+    Algorithms a;
+    for (std::size_t i = 0; i < kDigests; ++i) {
+      a.md[i] = EVP_MD_fetch(nullptr, openssl_name(static_cast<Digest>(i)), nullptr);
+      if (a.md[i] == nullptr) throw std::runtime_error("OpenSSL has no digest");
+    }
+    a.hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (a.hmac == nullptr) throw std::runtime_error("OpenSSL has no HMAC");
+    return a;
+  }();
+  return fetched;
+}
+
+std::size_t index(Digest alg) {
+  return static_cast<std::size_t>(alg) < kDigests ? static_cast<std::size_t>(alg)
+                                                  : static_cast<std::size_t>(Digest::sha256);
+}
+
+// Contexts are reused per thread (no locking, no allocation per call) and re-initialised on
+// every use, so no state of one call can reach the next.
+struct ThreadContexts {
+  EVP_MD_CTX* md = nullptr;
+  std::array<EVP_MAC_CTX*, kDigests> hmac{};  // one per digest: the digest is set once
+  ThreadContexts() = default;
+  ThreadContexts(const ThreadContexts&) = delete;
+  ThreadContexts& operator=(const ThreadContexts&) = delete;
+  ~ThreadContexts() {
+    EVP_MD_CTX_free(md);
+    for (auto* ctx : hmac) EVP_MAC_CTX_free(ctx);
+  }
+};
+
+ThreadContexts& contexts() {
+  thread_local ThreadContexts ctx;
+  return ctx;
+}
+
+EVP_MD_CTX* digest_context() {
+  auto& ctx = contexts();
+  if (ctx.md == nullptr) ctx.md = EVP_MD_CTX_new();
+  if (ctx.md == nullptr) throw std::bad_alloc();
+  return ctx.md;
+}
+
+EVP_MAC_CTX* hmac_context(Digest alg) {
+  auto& slot = contexts().hmac[index(alg)];
+  if (slot != nullptr) return slot;
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(algorithms().hmac);
+  if (ctx == nullptr) throw std::bad_alloc();
+  char* name = const_cast<char*>(openssl_name(alg));
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
+                               OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(ctx, params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    throw std::runtime_error("OpenSSL refused the HMAC digest");
+  }
+  slot = ctx;
+  return slot;
 }
 
 const unsigned char* bytes(std::string_view s) {
@@ -33,14 +109,27 @@ const unsigned char* bytes(std::string_view s) {
 std::string digest(Digest alg, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, evp(alg), nullptr);
+  EVP_MD_CTX* ctx = digest_context();
+  if (EVP_DigestInit_ex2(ctx, algorithms().md[index(alg)], nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, out, &len) != 1) {
+    throw std::runtime_error("OpenSSL digest failed");
+  }
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 std::string hmac(Digest alg, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(evp(alg), key.data(), static_cast<int>(key.size()), bytes(data), data.size(), out, &len);
+  std::size_t len = 0;
+  EVP_MAC_CTX* ctx = hmac_context(alg);
+  // OpenSSL treats a null key as "reuse the previous one"; an empty key must stay empty.
+  static const unsigned char kNoKey = 0;
+  const unsigned char* key_bytes = key.empty() ? &kNoKey : bytes(key);
+  if (EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1 ||
+      EVP_MAC_update(ctx, bytes(data), data.size()) != 1 ||
+      EVP_MAC_final(ctx, out, &len, sizeof out) != 1) {
+    throw std::runtime_error("OpenSSL HMAC failed");
+  }
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 

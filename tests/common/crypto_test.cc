@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "common/crypto.h"
+
+#include <catch2/catch.hpp>
 
 using namespace omniroute::crypto;
 
@@ -29,6 +29,76 @@ TEST_CASE("constant-time comparisons compare content and length") {
   CHECK_FALSE(equal_constant_time("abc", "abcd"));
   CHECK(hex_equal_constant_time("DEADbeef", "deadBEEF"));
   CHECK_FALSE(hex_equal_constant_time("deadbeef", "deadbeee"));
+}
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <thread>
+#include <vector>
+
+namespace {
+
+// The reference: OpenSSL's one-shot HMAC, which shares no state between calls.
+std::string reference_hmac(const EVP_MD* md, std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(md, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+const std::vector<std::string>& sample_keys() {
+  static const std::vector<std::string> keys = {"", "k", "demo-auth-token", std::string(64, 'x'),
+                                                std::string(200, '\x7f')};
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("HMACs equal OpenSSL's one-shot result for every key, in any order of keys") {
+  const std::string data = "https://example.com/webhooks/twilio/demoBodyhelloFrom+15550001";
+  // Alternating keys and digests on one thread: a reused context must not keep the last key.
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& key : sample_keys()) {
+      CHECK(hmac(Digest::sha1, key, data) == reference_hmac(EVP_sha1(), key, data));
+      CHECK(hmac(Digest::sha256, key, data) == reference_hmac(EVP_sha256(), key, data));
+      CHECK(hmac(Digest::sha512, key, data) == reference_hmac(EVP_sha512(), key, data));
+      CHECK(hmac(Digest::md5, key, data) == reference_hmac(EVP_md5(), key, data));
+    }
+  }
+}
+
+TEST_CASE("HMACs and digests computed on many threads at once equal the single-threaded ones") {
+  std::vector<std::string> expected;
+  for (const auto& key : sample_keys()) {
+    expected.push_back(hmac(Digest::sha1, key, "payload " + key));
+  }
+  const std::string expected_digest = digest(Digest::sha256, "body");
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < mismatches.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 500; ++round) {
+        for (std::size_t k = 0; k < sample_keys().size(); ++k) {
+          const auto& key = sample_keys()[k];
+          if (hmac(Digest::sha1, key, "payload " + key) != expected[k]) ++mismatches[t];
+        }
+        if (digest(Digest::sha256, "body") != expected_digest) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int m : mismatches) CHECK(m == 0);
+}
+
+TEST_CASE("digests match the FIPS 180 vectors, also when algorithms alternate") {
+  for (int round = 0; round < 2; ++round) {
+    CHECK(hex_encode(digest(Digest::sha1, "abc")) == "a9993e364706816aba3e25717850c26c9cd0d89d");
+    CHECK(hex_encode(digest(Digest::sha256, "abc")) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(hex_encode(digest(Digest::md5, "")) == "d41d8cd98f00b204e9800998ecf8427e");
+  }
 }
 
 #include "common/ulid.h"
