@@ -7,6 +7,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <filesystem>
+#include <unistd.h>
 #include <optional>
 
 #include "common/clock.h"
@@ -17,6 +19,8 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/redis_client.h"
+#include "daemon/router.h"
+#include "routing/rules_yaml.h"
 
 namespace omniroute::daemon {
 namespace {
@@ -91,6 +95,7 @@ class App::Impl {
     install_endpoints(config_, config_.listen);
     server_->start();
     redis_->start();
+    start_routers();
     bound_ = ListenAddress{config_.listen.host, server_->port()};
     if (config_.listen.port == 0) install_endpoints(config_, bound_);  // URLs need the real port
     logger_.info("listening", {{"address", bound_.host}, {"port", static_cast<int>(bound_.port)}});
@@ -123,6 +128,61 @@ class App::Impl {
     o.command_timeout = r.command_timeout;
     o.connect_timeout = r.connect_timeout;
     return o;
+  }
+
+  // The router role: one Router per configured tenant on the server's io_context, each with
+  // its own Redis connections. Bad rules at start-up stop the process (they are checked first).
+  void start_routers() {
+    if (!config_.routing.enabled) return;
+    if (config_.routing.rules_file == RoutingConfig().rules_file &&
+        !std::filesystem::exists(config_.routing.rules_file)) {
+      // Only the default may be missing (an ingest-only install); a named file must load.
+      logger_.warn("router role off: no rules file", {{"path", config_.routing.rules_file}});
+      return;
+    }
+    auto rules = routing::load_rules_file(config_.routing.rules_file);
+    if (!rules) throw std::runtime_error("routing rules: " + rules.error().message);
+    for (const auto& tenant : config_.routing.tenants) {
+      routers_.push_back(std::make_unique<Router>(server_->context(), router_options(tenant),
+                                                  *rules, SystemClock::instance(), logger_,
+                                                  metrics_));
+      routers_.back()->start();
+    }
+    logger_.info("router role started", {{"tenants", config_.routing.tenants.size()},
+                                         {"rules", config_.routing.rules_file}});
+  }
+
+  RouterOptions router_options(const std::string& tenant) const {
+    const auto& r = config_.routing;
+    RouterOptions o;
+    o.prefix = config_.streams.prefix;
+    o.tenant = tenant;
+    o.consumer = r.consumer_name;
+    if (o.consumer.empty()) {
+      char host[256] = {};
+      gethostname(host, sizeof(host) - 1);
+      o.consumer = std::string(host) + "-" + std::to_string(getpid());
+    }
+    o.lease_ttl = r.lease_ttl;
+    o.claim_idle = r.claim_idle;
+    o.batch = r.batch;
+    o.redis = redis_options();
+    return o;
+  }
+
+  // SIGHUP: a good rules file replaces the running rules; a bad one is logged with
+  // file:line:col and the running rules stay (invariants 5 and 6).
+  void reload_rules() {
+    if (routers_.empty()) return;
+    auto rules = routing::load_rules_file(config_.routing.rules_file);
+    if (!rules) {
+      logger_.error("rules reload failed, keeping the running rules",
+                    {{"path", config_.routing.rules_file}, {"errors", rules.error().message}});
+      return;
+    }
+    for (auto& router : routers_) router->set_rules(*rules);
+    logger_.info("rules reloaded", {{"path", config_.routing.rules_file},
+                                    {"version", (*rules)->version}});
   }
 
   void install_endpoints(const Config& c, const ListenAddress& bound) {
@@ -166,6 +226,7 @@ class App::Impl {
   // running config stays.
   void reload() {
     sd_notify(0, "RELOADING=1");
+    reload_rules();
     auto fresh = load_config_file(config_path_, overrides_);
     if (!fresh) {
       logger_.error("reload failed, keeping the running config",
@@ -212,11 +273,13 @@ class App::Impl {
 
   int shutdown() {
     sd_notify(0, "STOPPING=1");
+    for (auto& router : routers_) router->stop();  // hands the lease over while draining
     server_->begin_drain();
     bool drained = server_->wait_drained(config_.http.drain_timeout);
     logger_.info("drained", {{"complete", drained}});
     redis_->stop();
     server_->stop();
+    routers_.clear();
     ingest_.reset();
     store_.reset();
     redis_.reset();
@@ -240,6 +303,7 @@ class App::Impl {
   std::optional<RedisClient> redis_;
   std::optional<IngestStore> store_;
   std::optional<Ingest> ingest_;
+  std::vector<std::unique_ptr<Router>> routers_;
 };
 
 App::App(Config config, std::string config_path, Overrides overrides)

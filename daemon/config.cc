@@ -308,6 +308,31 @@ void parse_adapters(MapReader& root, Context& ctx, std::vector<AdapterConfig>& a
   check_unique(adapters, marks, ctx.diag);
 }
 
+// ---- routing --------------------------------------------------------------------------------
+
+void parse_routing(MapReader& m, Context& ctx, RoutingConfig& routing) {
+  m.read("enabled", routing.enabled);
+  m.read("rules_file", routing.rules_file);
+  if (routing.rules_file.empty()) m.diagnostics().error(m.mark(), "routing.rules_file is empty");
+  std::vector<std::string> tenants;  // replaces the default when the list has items
+  m.list("tenants", [&](const YAML::Node& item, const YAML::Mark& at, const std::string& path) {
+    auto text = yamlcfg::as_string(item, at, path, ctx.diag);
+    if (!text) return;
+    if (!is_valid_name(*text)) {
+      ctx.diag.error(at, path + ": '" + *text + "' must be 1 to 64 of [a-z0-9_-]");
+    } else if (std::find(tenants.begin(), tenants.end(), *text) != tenants.end()) {
+      ctx.diag.error(at, path + ": duplicate tenant '" + *text + "'");
+    } else {
+      tenants.push_back(*text);
+    }
+  });
+  if (!tenants.empty()) routing.tenants = std::move(tenants);
+  m.read_duration("lease_ttl_ms", routing.lease_ttl, 300, 600000);
+  m.read("consumer_name", routing.consumer_name);
+  m.read_duration("claim_idle_ms", routing.claim_idle, 100, 86400000);
+  m.read("batch", routing.batch, 1, 10000);
+}
+
 // ---- root -----------------------------------------------------------------------------------
 
 // A new section is one struct in config.h, one parse function above and one line here.
@@ -327,6 +352,7 @@ std::optional<std::string> parse_root(MapReader& root, Context& ctx, Config& con
   root.section("streams", [&](MapReader& m) { parse_streams(m, config.streams); });
   root.section("log", [&](MapReader& m) { parse_log(m, config.log); });
   parse_adapters(root, ctx, config.adapters);
+  root.section("routing", [&](MapReader& m) { parse_routing(m, ctx, config.routing); });
   return redis_password;
 }
 

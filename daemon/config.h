@@ -81,6 +81,18 @@ struct AdapterConfig {
   adapters::Settings settings;  // secrets already resolved from env/file
 };
 
+// `routing:` the router role (docs/router.md). One router per tenant; one instance per
+// tenant holds the lease, the others stand by.
+struct RoutingConfig {
+  bool enabled = true;
+  std::string rules_file = "config/rules.example.yaml";  // relative to the working directory
+  std::vector<std::string> tenants{"demo"};
+  std::chrono::milliseconds lease_ttl{5000};
+  std::string consumer_name;  // empty: "<hostname>-<pid>"
+  std::chrono::milliseconds claim_idle{30000};
+  std::uint32_t batch = 64;
+};
+
 struct Config {
   ListenAddress listen;
   // How vendors reach us from outside, without a trailing slash. Empty: derived from the bound
@@ -92,6 +104,7 @@ struct Config {
   StreamsConfig streams;
   LogConfig log;
   std::vector<AdapterConfig> adapters;
+  RoutingConfig routing;
 
   // Worth logging at start-up, e.g. a secret written inline in the file. Never holds secrets.
   std::vector<std::string> warnings;

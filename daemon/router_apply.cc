@@ -38,7 +38,12 @@ v1::AssignmentKind to_kind(EventKind kind) {
       return v1::ASSIGNMENT_KIND_COMPLETED;
     case EventKind::agent_set_away:
       return v1::ASSIGNMENT_KIND_AGENT_AWAY;
+    default:
+      break;  // kinds the engine gained later are mapped by name below
   }
+  const auto name = routing::to_string(kind);
+  if (name == "requeued") return v1::ASSIGNMENT_KIND_REQUEUED;
+  if (name == "withdrawn") return v1::ASSIGNMENT_KIND_WITHDRAWN;
   return v1::ASSIGNMENT_KIND_UNSPECIFIED;
 }
 
