@@ -1,5 +1,7 @@
 #include "daemon/ingest.h"
 
+#include <optional>
+
 #include "common/crypto.h"
 #include "common/ulid.h"
 #include "daemon/ingest_store.h"
@@ -40,6 +42,9 @@ adapters::WebhookRequest to_webhook(const HttpRequest& request, const std::strin
 
 }  // namespace
 
+Route::Route(Endpoint e)
+    : endpoint(std::move(e)), success(from_reply(endpoint.adapter->success_reply())) {}
+
 Ingest::Ingest(IngestStore& store, RedisClient& redis, std::string prefix, Metrics& metrics,
                Logger& logger, const Clock& clock)
     : store_(store),
@@ -54,7 +59,7 @@ void Ingest::set_endpoints(std::vector<Endpoint> endpoints) {
   auto table = std::make_shared<EndpointTable>();
   for (auto& e : endpoints) {
     auto path = e.path;
-    (*table)[path] = std::make_shared<const Endpoint>(std::move(e));
+    (*table)[path] = std::make_shared<const Route>(std::move(e));
   }
   std::lock_guard lock(endpoints_mutex_);
   endpoints_ = std::move(table);
@@ -72,18 +77,28 @@ bool Ingest::try_handle(HttpRequest& request, Responder& respond) {
   return true;
 }
 
-void Ingest::count(const Endpoint& endpoint, int status) {
-  metrics_
-      .counter("omniroute_webhook_requests_total", "Webhook requests by adapter and HTTP status",
-               {{"adapter", endpoint.name}, {"status", std::to_string(status)}})
-      .inc();
+void Ingest::count(const Route& route, int status) {
+  auto lookup = [&] {
+    return &metrics_.counter(
+        "omniroute_webhook_requests_total", "Webhook requests by adapter and HTTP status",
+        {{"adapter", route.endpoint.name}, {"status", std::to_string(status)}});
+  };
+  if (status < Route::kFirstStatus || status > Route::kLastStatus) return lookup()->inc();
+  // Two threads may both resolve an empty slot: they find the same series, so either store wins.
+  auto& slot = route.requests_by_status[static_cast<std::size_t>(status - Route::kFirstStatus)];
+  Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    counter = lookup();
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->inc();
 }
 
-void Ingest::handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest&& request,
+void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& request,
                     Responder respond) {
-  const Endpoint& ep = *endpoint;
+  const Endpoint& ep = route->endpoint;
   if (request.method != "POST" && request.method != "GET") {
-    count(ep, 405);
+    count(*route, 405);
     respond(json_error(405, "method_not_allowed", "webhooks take POST (and GET handshakes)"));
     return;
   }
@@ -94,7 +109,7 @@ void Ingest::handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest
   if (ep.adapter->classify(webhook) == adapters::RequestKind::handshake) {
     auto reply = ep.adapter->handshake(webhook);
     int status = reply ? reply->status : ep.adapter->reject_status();
-    count(ep, status);
+    count(*route, status);
     respond(reply ? from_reply(*reply)
                   : json_error(status, to_string(reply.error().code), reply.error().message));
     return;
@@ -105,7 +120,7 @@ void Ingest::handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest
     logger_.warn("webhook rejected", {{"adapter", ep.name},
                                       {"reason", verified.error().message},
                                       {"remote", request.remote_address}});
-    count(ep, status);
+    count(*route, status);
     respond(json_error(status, "unauthorized", verified.error().message));
     return;
   }
@@ -114,24 +129,29 @@ void Ingest::handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest
   if (!events) {
     // Authentic but unreadable: keep the bytes in the dead-letter stream so nothing is lost,
     // and tell the vendor why.
-    store_dead_letter(endpoint, events.error(), std::move(request.body), std::move(respond));
+    store_dead_letter(route, events.error(), std::move(request.body), std::move(respond));
     return;
   }
   if (events->empty()) {  // status callbacks, echoes: nothing to route
-    count(ep, ep.adapter->success_reply().status);
-    respond(from_reply(ep.adapter->success_reply()));
+    count(*route, route->success.status);
+    respond(route->success);
     return;
   }
-  store_events(endpoint, std::move(*events), std::move(request.body), std::move(respond));
+  store_events(route, std::move(*events), std::move(request.body), std::move(respond));
 }
 
-void Ingest::store_events(const std::shared_ptr<const Endpoint>& endpoint,
+void Ingest::store_events(const std::shared_ptr<const Route>& route,
                           std::vector<v1::ContactEvent> events, std::string raw_body,
                           Responder respond) {
+  const Endpoint* endpoint = &route->endpoint;
   const auto now_ms = clock_.now_unix_ms();
   const auto body_sha256 = crypto::hex_encode(crypto::digest(crypto::Digest::sha256, raw_body));
-  auto keys = TenantKeys::make(prefix_, endpoint->tenant);
-  const bool keep_raw = keys && store_.options().raw_payload_ttl_secs > 0;
+  // Tenant keys are needed here only to name raw payloads; the store builds its own.
+  std::optional<TenantKeys> keys;
+  if (store_.options().raw_payload_ttl_secs > 0) {
+    if (auto made = TenantKeys::make(prefix_, endpoint->tenant)) keys = std::move(*made);
+  }
+  const bool keep_raw = keys.has_value();
   std::vector<IngestItem> items;
   items.reserve(events.size());
   for (auto& event : events) {
@@ -155,28 +175,28 @@ void Ingest::store_events(const std::shared_ptr<const Endpoint>& endpoint,
     items.push_back(std::move(item));
   }
   store_.store(endpoint->tenant, std::move(items),
-               [this, endpoint,
+               [this, route, endpoint,
                 respond = std::move(respond)](Result<std::vector<IngestOutcome>> outcome) mutable {
                  if (!outcome) {
                    logger_.error("ingest store failed", {{"adapter", endpoint->name},
                                                          {"reason", outcome.error().message}});
-                   count(*endpoint, 503);
+                   count(*route, 503);
                    respond(unavailable("event store unavailable; retry later"));
                    return;
                  }
-                 auto reply = endpoint->adapter->success_reply();
-                 count(*endpoint, reply.status);
-                 respond(from_reply(reply));
+                 count(*route, route->success.status);
+                 respond(route->success);
                });
 }
 
-void Ingest::store_dead_letter(const std::shared_ptr<const Endpoint>& endpoint, const Error& error,
+void Ingest::store_dead_letter(const std::shared_ptr<const Route>& route, const Error& error,
                                std::string raw_body, Responder respond) {
+  const Endpoint* endpoint = &route->endpoint;
   logger_.warn("webhook unreadable, dead-lettered",
                {{"adapter", endpoint->name}, {"reason", error.message}});
   auto keys = TenantKeys::make(prefix_, endpoint->tenant);
   if (!keys) {
-    count(*endpoint, 500);
+    count(*route, 500);
     respond(json_error(500, "internal", keys.error().message));
     return;
   }
@@ -196,17 +216,17 @@ void Ingest::store_dead_letter(const std::shared_ptr<const Endpoint>& endpoint, 
                                    std::to_string(clock_.now_unix_ms()),
                                    "body",
                                    std::move(raw_body)};
-  redis_.command(std::move(args),
-                 [this, endpoint, error, respond = std::move(respond)](Result<RedisReply> reply) {
-                   if (!reply || reply->is_error()) {
-                     count(*endpoint, 503);
-                     respond(unavailable("event store unavailable; retry later"));
-                     return;
-                   }
-                   int status = http_status(error.code);
-                   count(*endpoint, status);
-                   respond(json_error(status, to_string(error.code), error.message));
-                 });
+  redis_.command(std::move(args), [this, route, endpoint, error,
+                                   respond = std::move(respond)](Result<RedisReply> reply) {
+    if (!reply || reply->is_error()) {
+      count(*route, 503);
+      respond(unavailable("event store unavailable; retry later"));
+      return;
+    }
+    int status = http_status(error.code);
+    count(*route, status);
+    respond(json_error(status, to_string(error.code), error.message));
+  });
 }
 
 }  // namespace omniroute::daemon

@@ -2,6 +2,8 @@
 // store durably (dedup + XADD in one step), and only then answer the vendor.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -31,7 +33,19 @@ struct Endpoint {
   std::unique_ptr<adapters::Adapter> adapter;
 };
 
-using EndpointTable = std::unordered_map<std::string, std::shared_ptr<const Endpoint>>;
+// An endpoint as the ingest path serves it: with its request counters, one slot per HTTP
+// status, resolved on first use so that counting a request takes no lock and builds no string.
+struct Route {
+  static constexpr int kFirstStatus = 100;
+  static constexpr int kLastStatus = 599;
+  explicit Route(Endpoint e);
+  Endpoint endpoint;
+  // The adapter's success_reply(), built once: it depends on nothing but the adapter.
+  HttpResponse success;
+  mutable std::array<std::atomic<Counter*>, kLastStatus - kFirstStatus + 1> requests_by_status{};
+};
+
+using EndpointTable = std::unordered_map<std::string, std::shared_ptr<const Route>>;
 
 // Version written into every StreamEntry; bump with incompatible proto changes.
 inline constexpr std::uint32_t kStreamSchemaVersion = 1;
@@ -50,13 +64,12 @@ class Ingest {
   bool try_handle(HttpRequest& request, Responder& respond);
 
  private:
-  void handle(const std::shared_ptr<const Endpoint>& endpoint, HttpRequest&& request,
-              Responder respond);
-  void store_events(const std::shared_ptr<const Endpoint>& endpoint,
-                    std::vector<v1::ContactEvent> events, std::string raw_body, Responder respond);
-  void store_dead_letter(const std::shared_ptr<const Endpoint>& endpoint, const Error& error,
+  void handle(const std::shared_ptr<const Route>& route, HttpRequest&& request, Responder respond);
+  void store_events(const std::shared_ptr<const Route>& route, std::vector<v1::ContactEvent> events,
+                    std::string raw_body, Responder respond);
+  void store_dead_letter(const std::shared_ptr<const Route>& route, const Error& error,
                          std::string raw_body, Responder respond);
-  void count(const Endpoint& endpoint, int status);
+  void count(const Route& route, int status);
 
   IngestStore& store_;
   RedisClient& redis_;
