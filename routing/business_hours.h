@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -72,6 +73,12 @@ struct BusinessHours {
   std::set<int> holidays;                          // local dates as yyyymmdd
   bool is_open(TimePoint now) const;
 };
+
+// The first instant after `now` at which `hours.is_open` changes (an opening or a closing), so the
+// daemon can arm one timer and call Engine::set_queue_open then. Follows holidays and clock
+// changes; nullopt when the state never changes within `horizon_days` (e.g. no windows at all).
+std::optional<TimePoint> next_transition(const BusinessHours& hours, TimePoint now,
+                                         int horizon_days = 400);
 
 // Parsers shared by the YAML reader and the tests; each returns nullopt when malformed.
 std::optional<int> parse_clock_minutes(std::string_view hh_mm);        // "09:30" → 570, "24:00"

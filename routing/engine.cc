@@ -45,6 +45,10 @@ std::string_view to_string(EventKind kind) {
       return "completed";
     case EventKind::agent_set_away:
       return "agent_set_away";
+    case EventKind::requeued:
+      return "requeued";
+    case EventKind::withdrawn:
+      return "withdrawn";
   }
   return "unknown";
 }
@@ -63,9 +67,18 @@ bool TimerKey::operator<(const TimerKey& o) const {
 
 Engine::Impl::Impl(const Clock& c, EngineConfig cfg, EventSink& s, RoutingStore* st)
     : clock(c), config(std::move(cfg)), sink(s), store(st) {
+  rebuild_queue_index();
+}
+
+void Engine::Impl::rebuild_queue_index() {
+  queue_index.clear();
   for (std::size_t i = 0; i < config.queues.size(); ++i) {
     queue_index.emplace(config.queues[i].name, i);
   }
+}
+
+bool Engine::Impl::is_closed(std::size_t queue) const {
+  return !closed_queues.empty() && closed_queues.contains(config.queues[queue].name);
 }
 
 const QueueSpec& Engine::Impl::queue_of(const ContactState& c) const {
@@ -104,10 +117,11 @@ Bucket& Engine::Impl::bucket(std::size_t queue, const std::string& channel,
 }
 
 // Puts the contact back into every index matching its current record and saves it. Waiting
-// contacts sit in their home bucket and in one bucket per escalation also_queue.
+// contacts sit in their home bucket and in one bucket per escalation also_queue; a contact whose
+// home queue is closed sits in none (nobody may be offered it), and closed also_queues are skipped.
 void Engine::Impl::touch(ContactState& c, bool persist) {
   untouch(c);
-  if (c.rec.status == ContactStatus::waiting) {
+  if (c.rec.status == ContactStatus::waiting && !is_closed(queue_index.at(c.rec.queue))) {
     const TimePoint deadline =
         c.rec.decision.sla_deadline > 0 ? c.rec.decision.sla_deadline : kNever;
     c.wait_key = WaitKey{c.rec.priority, deadline, c.rec.arrival_ms, &c};
@@ -115,7 +129,7 @@ void Engine::Impl::touch(ContactState& c, bool persist) {
     c.in_buckets.push_back(&bucket(home, c.rec.channel, c.required));
     for (const auto& name : c.rec.also_queues) {
       auto q = queue_index.find(name);
-      if (q == queue_index.end() || q->second == home) continue;
+      if (q == queue_index.end() || q->second == home || is_closed(q->second)) continue;
       Bucket* b = &bucket(q->second, c.rec.channel, config.queues[q->second].required_skills);
       if (std::find(c.in_buckets.begin(), c.in_buckets.end(), b) == c.in_buckets.end()) {
         c.in_buckets.push_back(b);
@@ -259,11 +273,7 @@ void Engine::Impl::activate(ContactState& c, AgentState& a) {
   c.rec.status = ContactStatus::active;
   c.rec.offer_expires_ms = 0;
   touch(c);
-  if (!c.rec.customer_id.empty()) {
-    StickyRecord& s = sticky[c.rec.customer_id];
-    s = StickyRecord{c.rec.customer_id, a.id(), now};
-    if (store != nullptr) store->save_sticky(s);
-  }
+  remember_sticky(c.rec.customer_id, a.id());
   emit(EventKind::accepted, c, a.id(), queue_of(c).auto_accept ? "auto-accept" : "agent accepted");
 }
 
@@ -304,6 +314,58 @@ std::string Engine::Impl::open_key(const std::string& customer, const std::strin
   return customer + '\x1f' + channel;
 }
 
+void Engine::Impl::remember_sticky(const std::string& customer, const std::string& agent) {
+  if (customer.empty()) return;
+  StickyRecord& s = sticky[customer];
+  s = StickyRecord{customer, agent, now};
+  sticky_fifo.emplace_back(now, customer);
+  if (store != nullptr) store->save_sticky(s);
+}
+
+// A sticky record older than the longest sticky window of any queue can never be used again.
+void Engine::Impl::prune_sticky() {
+  Millis longest{0};
+  for (const auto& q : config.queues) longest = std::max(longest, q.sticky_window);
+  while (!sticky_fifo.empty() && sticky_fifo.front().first + longest.count() < now) {
+    auto [served, customer] = std::move(sticky_fifo.front());
+    sticky_fifo.pop_front();
+    auto it = sticky.find(customer);
+    if (it == sticky.end() || it->second.served_ms != served) continue;  // refreshed since
+    sticky.erase(it);
+    if (store != nullptr) store->erase_sticky(customer);
+  }
+}
+
+// The contact leaves the engine: its agent (if any) gets the room back, the record is kept as
+// completed for the retention so that a replayed enqueue is a no-op.
+void Engine::Impl::finish(ContactState& c, EventKind kind, const std::string& reason) {
+  const std::string id = c.rec.id, agent_id = c.rec.agent;
+  if (c.rec.status != ContactStatus::waiting) {
+    AgentState& a = agents.at(agent_id);
+    {
+      AgentIndex::Reindex reindex(index, a);
+      --a.total_load;
+      --a.load_by_channel[c.rec.channel];
+      a.offers.erase(id);
+      a.active.erase(id);
+      a.rec.idle_since_ms = now;
+    }
+    save(a);
+    if (c.rec.status == ContactStatus::active) remember_sticky(c.rec.customer_id, agent_id);
+    dirty_agents.push_back(agent_id);
+  }
+  emit(kind, c, agent_id, reason);
+  untouch(c);
+  c.rec.status = ContactStatus::completed;
+  c.rec.completed_ms = now;
+  c.rec.offer_expires_ms = 0;
+  if (store != nullptr) store->save_contact(c.rec);
+  auto open = open_by_customer.find(open_key(c.rec.customer_id, c.rec.channel));
+  if (open != open_by_customer.end() && open->second == id) open_by_customer.erase(open);
+  remember_finished(std::move(c.rec));
+  contacts.erase(id);
+}
+
 void Engine::Impl::remember_finished(ContactRecord rec) {
   finished_fifo.emplace_back(rec.completed_ms, rec.id);
   finished.insert_or_assign(rec.id, std::move(rec));
@@ -331,7 +393,7 @@ Result<void> Engine::enqueue(const std::string& contact_id, const RoutingDecisio
   Impl& m = *impl_;
   m.begin();
   if (m.contacts.contains(contact_id) || m.finished.contains(contact_id)) return {};
-  if (!m.queue_index.contains(decision.queue)) {
+  if (!m.queue_index.contains(decision.queue) || m.retired_queues.contains(decision.queue)) {
     return make_error(Errc::invalid_input,
                       "contact " + contact_id + ": unknown queue '" + decision.queue + "'");
   }
@@ -351,7 +413,8 @@ Result<void> Engine::enqueue(const std::string& contact_id, const RoutingDecisio
   m.emit(EventKind::queued, c, {},
          "rule " + decision.rule + " → queue " + decision.queue + ", tier " + decision.tier +
              ", priority " + std::to_string(decision.priority) + ", SLA deadline " +
-             std::to_string(decision.sla_deadline));
+             std::to_string(decision.sla_deadline) +
+             (m.closed_queues.contains(decision.queue) ? "; queue closed: waits for opening" : ""));
   m.dirty_contacts.push_back(contact_id);
   m.settle();
   m.prune_finished();
@@ -449,34 +512,76 @@ Result<void> Engine::complete(const std::string& contact_ref, const std::string&
   if (c.rec.status != ContactStatus::active || c.rec.agent != agent_id) {
     return make_error(Errc::conflict, "contact " + contact_id + " is not active with " + agent_id);
   }
-  AgentState& a = m.agents.at(agent_id);
-  {
-    AgentIndex::Reindex reindex(m.index, a);
-    --a.total_load;
-    --a.load_by_channel[c.rec.channel];
-    a.active.erase(contact_id);
-    a.rec.idle_since_ms = m.now;
-  }
-  m.save(a);
-  if (!c.rec.customer_id.empty()) {
-    StickyRecord& s = m.sticky[c.rec.customer_id];
-    s = StickyRecord{c.rec.customer_id, agent_id, m.now};
-    if (m.store != nullptr) m.store->save_sticky(s);
-  }
-  m.emit(EventKind::completed, c, agent_id, "completed by agent");
-  m.untouch(c);
-  c.rec.status = ContactStatus::completed;
-  c.rec.completed_ms = m.now;
-  if (m.store != nullptr) m.store->save_contact(c.rec);
-  auto open = m.open_by_customer.find(Impl::open_key(c.rec.customer_id, c.rec.channel));
-  if (open != m.open_by_customer.end() && open->second == contact_id) {
-    m.open_by_customer.erase(open);
-  }
-  m.remember_finished(std::move(c.rec));
-  m.contacts.erase(it);
-  m.dirty_agents.push_back(agent_id);
+  m.finish(c, EventKind::completed, "completed by agent");
   m.settle();
   return {};
+}
+
+Result<void> Engine::withdraw(const std::string& contact_ref, const std::string& reason) {
+  const std::string contact_id = contact_ref;  // see accept()
+  Impl& m = *impl_;
+  m.begin();
+  auto it = m.contacts.find(contact_id);
+  if (it == m.contacts.end()) {
+    if (m.finished.contains(contact_id)) return {};  // already gone: a replay changes nothing
+    return not_found("contact", contact_id);
+  }
+  m.finish(it->second, EventKind::withdrawn, reason.empty() ? "withdrawn" : reason);
+  m.settle();
+  return {};
+}
+
+Result<void> Engine::remove_agent(const std::string& agent_ref) {
+  const std::string agent_id = agent_ref;  // see accept()
+  Impl& m = *impl_;
+  m.begin();
+  auto it = m.agents.find(agent_id);
+  if (it == m.agents.end()) return not_found("agent", agent_id);
+  AgentState& a = it->second;
+  if (!a.active.empty()) {
+    std::string ids;
+    for (const auto& id : a.active) ids += (ids.empty() ? "" : ", ") + id;
+    return make_error(Errc::conflict, "agent " + agent_id + " still handles " + ids +
+                                          ": complete, withdraw or hand them over first");
+  }
+  m.return_offers(a, "agent removed");
+  m.index.erase(a);
+  m.agents.erase(it);
+  if (m.store != nullptr) m.store->erase_agent(agent_id);
+  m.settle();
+  return {};
+}
+
+Result<void> Engine::set_queue_open(const std::string& queue, bool open) {
+  Impl& m = *impl_;
+  m.begin();
+  if (!m.queue_index.contains(queue)) return not_found("queue", queue);
+  if (open != m.closed_queues.contains(queue)) return {};  // no change
+  if (open) {
+    m.closed_queues.erase(queue);
+  } else {
+    m.closed_queues.insert(queue);
+  }
+  // Re-index the contacts the queue concerns. Those waiting in it count escalation and max_wait
+  // from the opening: out of hours nobody was expected to take them.
+  for (auto& [id, c] : m.contacts) {
+    const auto& also = c.rec.also_queues;
+    const bool home = c.rec.queue == queue;
+    if (c.rec.status != ContactStatus::waiting ||
+        (!home && std::find(also.begin(), also.end(), queue) == also.end())) {
+      continue;
+    }
+    const bool restart_clock = open && home && c.rec.queue_entered_ms < m.now;
+    if (restart_clock) c.rec.queue_entered_ms = m.now;
+    m.touch(c, /*persist=*/restart_clock);
+    if (open) m.dirty_contacts.push_back(id);
+  }
+  m.settle();
+  return {};
+}
+
+bool Engine::queue_open(const std::string& queue) const {
+  return !impl_->closed_queues.contains(queue);
 }
 
 // ---------------------------------------------------------------------------------------------

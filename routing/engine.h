@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,8 @@ enum class EventKind {
   sla_breached,
   completed,
   agent_set_away,
+  requeued,   // re-evaluated (rules reload, requeue()): a new decision, queue or urgency
+  withdrawn,  // left the engine without completing: abandoned by the customer, closed by the API
 };
 std::string_view to_string(EventKind kind);
 
@@ -67,6 +70,17 @@ struct AgentLoad {
   std::vector<std::string> active;
 };
 
+// The daemon's answer to "where does this contact go under the new rules?" during reconfigure():
+// a fresh decision (match() over the contact's event, as of now), or nullopt to leave it as is.
+using Rematch = std::function<std::optional<RoutingDecision>(const ContactRecord&)>;
+
+struct ReconfigureReport {
+  std::vector<std::string> requeued;  // contacts whose decision changed
+  // Queues that left the config but still hold contacts: they stay, serving only those contacts
+  // (no new ones), and go at the first reconfigure after they are empty.
+  std::vector<std::string> retired_queues;
+};
+
 class Engine {
  public:
   // `store` may be null (simulation); otherwise every state change is written to it.
@@ -93,6 +107,39 @@ class Engine {
   Result<void> reject(const std::string& contact_id, const std::string& agent_id,
                       const std::string& reason);
   Result<void> complete(const std::string& contact_id, const std::string& agent_id);
+
+  // Rules reload (invariant 6: a config change never drops work). Swaps the queue specs in one
+  // step; then, for every waiting contact, asks `rematch` for its decision under the new rules
+  // and requeues it (see requeue()); offered and active contacts stay with their agents. Escalation
+  // and max_wait timers are re-armed from the new specs; matching runs once, at the end.
+  // Fails, changing nothing, when a spec is invalid (duplicate name) or a decision names a queue
+  // that is not in `queues`.
+  Result<ReconfigureReport> reconfigure(std::vector<QueueSpec> queues, const Rematch& rematch = {});
+  // Re-evaluates one waiting contact with a new decision. Arrival and id never change, so the
+  // contact keeps its place among equals; deadline and priority follow the decision (the tier or
+  // SLA may have changed). Same queue: escalation progress is kept. New queue: escalation starts
+  // over from now and the contact enters a new round. Returns false when nothing changed;
+  // Errc::conflict for an offered or active contact (its agent has it).
+  Result<bool> requeue(const std::string& contact_id, const RoutingDecision& decision);
+  // The waiting contacts, earliest arrival first: what a reload re-evaluates.
+  std::vector<const ContactRecord*> waiting_contacts() const;
+
+  // Business hours. A closed queue holds its waiting contacts without offering them (offers in
+  // flight stay); its escalation steps and max_wait do not run while closed and count from the
+  // opening; SLA timers keep running. Opening matches at once. Queues start open; the daemon
+  // drives this from the rules' business hours (routing::next_transition) after start-up.
+  Result<void> set_queue_open(const std::string& queue, bool open);
+  bool queue_open(const std::string& queue) const;
+
+  // The contact leaves without being completed by an agent: the customer abandoned, or the API
+  // closed it. Waiting: leaves its queue; offered: the offer is withdrawn and the agent gains the
+  // room; active: the conversation ends as if completed (the agent gains the room, becomes the
+  // customer's sticky agent). Kept as completed for the retention, so a replay is a no-op.
+  Result<void> withdraw(const std::string& contact_id, const std::string& reason);
+  // Removes an agent (left the team). Its un-accepted offers go back to their places first.
+  // Refused (Errc::conflict) while it has active conversations: they are the customer's open
+  // threads, so the API must complete, withdraw or hand them over first.
+  Result<void> remove_agent(const std::string& agent_id);
 
   // Fires everything due at the clock's now: reservation timeouts, SLA warnings and breaches,
   // escalation steps, max_wait overflow. Returns when nothing more is due.

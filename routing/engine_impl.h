@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "routing/engine.h"
@@ -67,6 +68,11 @@ struct Engine::Impl {
   std::deque<std::pair<TimePoint, std::string>> finished_fifo;  // completion order
   std::unordered_map<std::string, AgentState> agents;
   std::unordered_map<std::string, StickyRecord> sticky;
+  // (served_ms, customer) in the order sticky records were written; an entry whose record has a
+  // later served_ms since is stale and skipped. Pruning pops from the front.
+  std::deque<std::pair<TimePoint, std::string>> sticky_fifo;
+  std::unordered_set<std::string> closed_queues;   // out of business hours (set_queue_open)
+  std::unordered_set<std::string> retired_queues;  // left the config, still hold contacts
   std::unordered_map<std::string, std::string> open_by_customer;  // customer+channel → contact
   std::unordered_map<std::string, Bucket> buckets;
   std::unordered_map<std::string, std::vector<Bucket*>> buckets_by_channel;
@@ -99,6 +105,16 @@ struct Engine::Impl {
   void remember_finished(ContactRecord rec);
   void prune_finished();
   static std::string open_key(const std::string& customer, const std::string& channel);
+  void remember_sticky(const std::string& customer, const std::string& agent);
+  void prune_sticky();
+  void finish(ContactState& c, EventKind kind, const std::string& reason);
+  bool is_closed(std::size_t queue) const;
+  void rebuild_queue_index();
+
+  // --- reconfigure, requeue (engine_reconfigure.cc) ---
+  // Returns whether the change matters to routing (queue, skills, urgency, rule, tier, tags).
+  bool apply_decision(ContactState& c, const RoutingDecision& d);
+  std::string describe_change(const RoutingDecision& before, const ContactRecord& now_rec) const;
 
   // --- time (engine_timers.cc) ---
   TimePoint compute_due(const ContactState& c) const;

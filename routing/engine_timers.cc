@@ -41,6 +41,8 @@ TimePoint Engine::Impl::compute_due(const ContactState& c) const {
   if (!r.sla_warned) due = std::min(due, warning_at(c));
   if (!r.sla_breached && r.decision.sla_deadline > 0) due = std::min(due, r.decision.sla_deadline);
   const QueueSpec& q = queue_of(c);
+  // Out of hours a waiting contact only runs its SLA timers; set_queue_open restarts the rest.
+  if (r.status == ContactStatus::waiting && is_closed(queue_index.at(r.queue))) return due;
   if (r.next_step < static_cast<int>(q.escalation.size())) {
     due = std::min(due, r.queue_entered_ms + q.escalation[r.next_step].after.count());
   }
@@ -69,12 +71,13 @@ void Engine::Impl::fire(ContactState& c) {
          "SLA deadline " + std::to_string(r.decision.sla_deadline) + " passed unanswered");
   }
   const auto& steps = queue_of(c).escalation;
-  while (r.next_step < static_cast<int>(steps.size()) &&
+  const bool held = r.status == ContactStatus::waiting && is_closed(queue_index.at(r.queue));
+  while (!held && r.next_step < static_cast<int>(steps.size()) &&
          r.queue_entered_ms + steps[r.next_step].after.count() <= now) {
     escalate(c);
   }
   const QueueSpec& q = queue_of(c);
-  if (r.status == ContactStatus::waiting && q.max_wait && !q.overflow_queue.empty() &&
+  if (!held && r.status == ContactStatus::waiting && q.max_wait && !q.overflow_queue.empty() &&
       r.queue_entered_ms + q.max_wait->count() <= now) {
     overflow(c);
   }
@@ -133,7 +136,10 @@ void Engine::Impl::overflow(ContactState& c) {
   if (to == queue_index.end() || from.name == from.overflow_queue) return;
   const QueueSpec& target = config.queues[to->second];
   const auto decided_queue = queue_index.find(r.decision.queue);
-  const auto& decided_skills = config.queues[decided_queue->second].required_skills;
+  static const std::vector<SkillRequirement> kNone;
+  const auto& decided_skills = decided_queue == queue_index.end()
+                                   ? kNone
+                                   : config.queues[decided_queue->second].required_skills;
   std::vector<SkillRequirement> skills = target.required_skills;
   for (const auto& extra : r.decision.required_skills) {
     auto in = [&](const std::vector<SkillRequirement>& v) {
@@ -165,6 +171,7 @@ void Engine::on_time() {
   }
   m.settle();
   m.prune_finished();
+  m.prune_sticky();
 }
 
 std::optional<TimePoint> Engine::next_due() const {
@@ -182,6 +189,10 @@ Result<void> Engine::restore(const RoutingSnapshot& snapshot) {
   }
   for (const auto& rec : snapshot.agents) m.agents[rec.spec.id].rec = rec;
   for (const auto& s : snapshot.sticky) m.sticky[s.customer_id] = s;
+  std::vector<std::pair<TimePoint, std::string>> by_age;
+  for (const auto& s : snapshot.sticky) by_age.emplace_back(s.served_ms, s.customer_id);
+  std::sort(by_age.begin(), by_age.end());
+  m.sticky_fifo.assign(by_age.begin(), by_age.end());
   std::vector<ContactRecord> finished;
   for (const auto& rec : snapshot.contacts) {
     if (rec.status == ContactStatus::completed) {

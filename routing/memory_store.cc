@@ -23,6 +23,16 @@ void MemoryStore::save_sticky(const StickyRecord& sticky) {
   ++writes_;
 }
 
+void MemoryStore::erase_agent(std::string_view agent_id) {
+  if (auto it = agents_.find(agent_id); it != agents_.end()) agents_.erase(it);
+  ++writes_;
+}
+
+void MemoryStore::erase_sticky(std::string_view customer_id) {
+  if (auto it = sticky_.find(customer_id); it != sticky_.end()) sticky_.erase(it);
+  ++writes_;
+}
+
 Result<RoutingSnapshot> MemoryStore::load() const {
   RoutingSnapshot snapshot;
   for (const auto& [id, c] : contacts_) snapshot.contacts.push_back(c);

@@ -15,6 +15,8 @@ class MemoryStore final : public RoutingStore {
   void erase_contact(std::string_view contact_id) override;
   void save_agent(const AgentRecord& agent) override;
   void save_sticky(const StickyRecord& sticky) override;
+  void erase_agent(std::string_view agent_id) override;
+  void erase_sticky(std::string_view customer_id) override;
   Result<RoutingSnapshot> load() const override;
 
   std::size_t writes() const { return writes_; }

@@ -85,6 +85,10 @@ class RoutingStore {
   virtual void erase_contact(std::string_view contact_id) = 0;  // completed retention expired
   virtual void save_agent(const AgentRecord& agent) = 0;
   virtual void save_sticky(const StickyRecord& sticky) = 0;
+  // Added with Engine::remove_agent and sticky pruning; no-ops by default so that a store that
+  // does not implement them keeps working (the records then come back at the next restore).
+  virtual void erase_agent(std::string_view /*agent_id*/) {}
+  virtual void erase_sticky(std::string_view /*customer_id*/) {}
   virtual Result<RoutingSnapshot> load() const = 0;
 };
 
