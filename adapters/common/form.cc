@@ -20,9 +20,26 @@ std::string field_error(std::size_t index, std::string_view what) {
   return "form field " + std::to_string(index + 1) + ": " + std::string(what);
 }
 
+Error too_long(std::size_t index, std::string_view part, std::size_t max_bytes) {
+  return make_error(Errc::too_large, field_error(index, std::string(part) + " is longer than " +
+                                                            std::to_string(max_bytes) + " bytes"));
+}
+
+// Plain ASCII without '+' or '%' decodes to itself and is valid UTF-8: most of a webhook.
+bool is_plain(std::string_view in) noexcept {
+  return std::all_of(in.begin(), in.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x80 && c != '%' && c != '+';
+  });
+}
+
 // Decodes one key or value. `part` names it in errors ("key" or "value").
 Result<std::string> decode_component(std::string_view in, std::size_t max_bytes, std::size_t index,
                                      std::string_view part) {
+  if (is_plain(in)) {
+    if (in.size() > max_bytes) return too_long(index, part, max_bytes);
+    return std::string(in);
+  }
   std::string out;
   out.reserve(std::min(in.size(), max_bytes));
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -43,11 +60,7 @@ Result<std::string> decode_component(std::string_view in, std::size_t max_bytes,
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
     }
-    if (out.size() == max_bytes) {
-      return make_error(Errc::too_large,
-                        field_error(index, std::string(part) + " is longer than " +
-                                               std::to_string(max_bytes) + " bytes"));
-    }
+    if (out.size() == max_bytes) return too_long(index, part, max_bytes);
     out.push_back(c);
   }
   if (!is_valid_utf8(out)) {
@@ -91,6 +104,9 @@ std::vector<std::string_view> Form::get_all(std::string_view key) const {
 
 Result<Form> parse(std::string_view body, const Limits& limits) {
   std::vector<Field> fields;
+  // One allocation for the field list: at most one field per '&'-separated segment.
+  const auto segments = static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) + 1;
+  fields.reserve(std::min(segments, limits.max_fields));
   std::size_t start = 0;
   while (start <= body.size()) {
     auto end = body.find('&', start);

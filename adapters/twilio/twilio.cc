@@ -55,35 +55,40 @@ std::string_view strip_whatsapp(std::string_view address) {
   return address;
 }
 
-// URL + every param as key+value, sorted by key then value in byte order. Twilio's SDKs
-// disagree on whether an exact duplicate pair counts once (python) or every time (node), so
-// the caller may ask for either.
-std::string signing_payload(std::string_view url, const form::Form& params, bool dedupe) {
-  std::vector<const form::Field*> sorted;
+// Every param, sorted by key then value in byte order: the order Twilio signs them in.
+using SortedFields = std::vector<const form::Field*>;
+
+SortedFields sorted_fields(const form::Form& params) {
+  SortedFields sorted;
   sorted.reserve(params.size());
   for (const auto& field : params.fields()) sorted.push_back(&field);
-  auto by_key_then_value = [](const form::Field* a, const form::Field* b) {
+  std::sort(sorted.begin(), sorted.end(), [](const form::Field* a, const form::Field* b) {
     return std::tie(a->key, a->value) < std::tie(b->key, b->value);
-  };
-  std::sort(sorted.begin(), sorted.end(), by_key_then_value);
-  if (dedupe) {
-    auto same = [](const form::Field* a, const form::Field* b) { return *a == *b; };
-    sorted.erase(std::unique(sorted.begin(), sorted.end(), same), sorted.end());
-  }
-  std::string payload(url);
-  for (const auto* field : sorted) {
-    payload += field->key;
-    payload += field->value;
-  }
-  return payload;
+  });
+  return sorted;
 }
 
-bool has_duplicate_pair(const form::Form& params) {
-  std::vector<form::Field> sorted = params.fields();
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.key, a.value) < std::tie(b.key, b.value);
-  });
-  return std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end();
+bool has_duplicate_pair(const SortedFields& sorted) {
+  return std::adjacent_find(sorted.begin(), sorted.end(),
+                            [](const auto* a, const auto* b) { return *a == *b; }) != sorted.end();
+}
+
+// URL + every param as key+value in sorted order. Twilio's SDKs disagree on whether an exact
+// duplicate pair counts once (python) or every time (node), so the caller may ask for either.
+std::string signing_payload(std::string_view url, const SortedFields& sorted, bool dedupe) {
+  std::size_t size = url.size();
+  for (const auto* field : sorted) size += field->key.size() + field->value.size();
+  std::string payload;
+  payload.reserve(size);
+  payload += url;
+  const form::Field* previous = nullptr;
+  for (const auto* field : sorted) {
+    if (dedupe && previous != nullptr && *previous == *field) continue;
+    payload += field->key;
+    payload += field->value;
+    previous = field;
+  }
+  return payload;
 }
 
 // 0..10 written as plain decimal digits; anything else is a malformed request.
@@ -223,11 +228,9 @@ class TwilioAdapter final : public Adapter {
       return make_error(Errc::unauthorized,
                         "signature cannot be checked: body: " + params.error().message);
     }
-    std::vector<bool> dedupe_modes{false};
-    if (has_duplicate_pair(*params)) dedupe_modes.push_back(true);
-    for (bool dedupe : dedupe_modes) {
-      if (check_payloads(request, signature, &*params, dedupe)) return {};
-    }
+    const auto sorted = sorted_fields(*params);
+    if (check_payloads(request, signature, &sorted, false)) return {};
+    if (has_duplicate_pair(sorted) && check_payloads(request, signature, &sorted, true)) return {};
     return mismatch();
   }
 
@@ -242,17 +245,22 @@ class TwilioAdapter final : public Adapter {
     return {};
   }
 
-  // Tries every URL form the SDKs accept; `params` null means the URL alone is signed.
+  // Tries every URL form the SDKs accept, the configured one first (the only one needed when
+  // the vendor and the config agree); `params` null means the URL alone is signed. Which URL
+  // form matched is no secret: the comparison of each expected signature is constant-time.
   Result<void> check_payloads(const WebhookRequest& request, std::string_view signature,
-                              const form::Form* params, bool dedupe = false) const {
-    bool matched = false;
-    for (const auto& url : signed_url_variants(request.public_url)) {
-      const auto payload = params ? signing_payload(url, *params, dedupe) : url;
+                              const SortedFields* params, bool dedupe = false) const {
+    auto matches = [&](std::string_view url) {
+      const auto payload = params ? signing_payload(url, *params, dedupe) : std::string(url);
       const auto expected =
           crypto::base64_encode(crypto::hmac(crypto::Digest::sha1, auth_token_, payload));
-      matched = crypto::equal_constant_time(expected, signature) || matched;
+      return crypto::equal_constant_time(expected, signature);
+    };
+    if (matches(request.public_url)) return {};
+    const auto variants = signed_url_variants(request.public_url);
+    for (std::size_t i = 1; i < variants.size(); ++i) {
+      if (matches(variants[i])) return {};
     }
-    if (matched) return {};
     return mismatch();
   }
 

@@ -101,6 +101,15 @@ TEST_CASE("a key or value longer than its limit after decoding is too large") {
   CHECK(parse_error("a=12345", limits) == Errc::too_large);
 }
 
+TEST_CASE("plain and escaped components obey the same limit and the same UTF-8 rule") {
+  form::Limits limits;
+  limits.max_value_bytes = 4;
+  CHECK(parsed("a=ABCD", limits) == parsed("a=%41%42%43%44", limits));
+  CHECK(parse_error("a=ABCDE", limits) == Errc::too_large);
+  CHECK(parse_error("a=%41%42%43%44%45", limits) == Errc::too_large);
+  CHECK(parse_error("a=\xff", limits) == Errc::invalid_input);  // raw byte, not escaped
+}
+
 TEST_CASE("a query string parses by the same rules, with or without its '?'") {
   auto with = form::parse_query("?bodySHA256=ab%20c&x");
   auto without = form::parse_query("bodySHA256=ab+c&x");
