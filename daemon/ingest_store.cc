@@ -18,34 +18,35 @@ namespace {
 // ARGV[1] = maxlen (0 = uncapped), ARGV[2] = dedup TTL, ARGV[3] = raw TTL (0 = off); for item
 // i: ARGV[3i+1] = payload, ARGV[3i+2] = "1" when a raw body follows, ARGV[3i+3] = raw body.
 // Reply: a flat array {duplicate (0/1), stream id} per item.
+// Numbers stay the strings the daemon formatted (ARGV[1] "0" = uncapped, ARGV[3] "0" = off):
+// a Lua number passed to redis.call would be formatted again on every call.
 // Every read happens before the first write of an item, and the entry is written before its
 // dedup mark: if Redis failed between the two (only possible under OOM), the vendor's retry
 // would add a second entry rather than lose the message.
 constexpr const char* kScript = R"lua(
-local maxlen = tonumber(ARGV[1])
+local maxlen = ARGV[1]
 local dedup_ttl = ARGV[2]
-local raw_ttl = tonumber(ARGV[3])
+local keep_raw = ARGV[3] ~= '0'
 local out = {}
 for i = 1, (#KEYS - 1) / 2 do
   local dedup_key = KEYS[2 * i]
   local seen = redis.call('GET', dedup_key)
   if seen then
-    out[#out + 1] = 1
-    out[#out + 1] = seen
+    out[2 * i - 1] = 1
+    out[2 * i] = seen
   else
-    local payload = ARGV[3 * i + 1]
     local id
-    if maxlen > 0 then
-      id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', payload)
+    if maxlen ~= '0' then
+      id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[3 * i + 1])
     else
-      id = redis.call('XADD', KEYS[1], '*', 'e', payload)
+      id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[3 * i + 1])
     end
     redis.call('SET', dedup_key, id, 'EX', dedup_ttl)
-    if raw_ttl > 0 and ARGV[3 * i + 2] == '1' then
-      redis.call('SET', KEYS[2 * i + 1], ARGV[3 * i + 3], 'EX', raw_ttl)
+    if keep_raw and ARGV[3 * i + 2] == '1' then
+      redis.call('SET', KEYS[2 * i + 1], ARGV[3 * i + 3], 'EX', ARGV[3])
     end
-    out[#out + 1] = 0
-    out[#out + 1] = id
+    out[2 * i - 1] = 0
+    out[2 * i] = id
   end
 end
 return out
