@@ -40,8 +40,10 @@ Result<std::string> decode_component(std::string_view in, std::size_t max_bytes,
     if (in.size() > max_bytes) return too_long(index, part, max_bytes);
     return std::string(in);
   }
-  std::string out;
-  out.reserve(std::min(in.size(), max_bytes));
+  // Decoding never lengthens a component, so the output is sized once and filled in place.
+  std::string out(std::min(in.size(), max_bytes), '\0');
+  std::size_t length = 0;
+  bool ascii = true;  // pure ASCII is valid UTF-8: the validator then has nothing to check
   for (std::size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c == '+') {
@@ -60,10 +62,12 @@ Result<std::string> decode_component(std::string_view in, std::size_t max_bytes,
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
     }
-    if (out.size() == max_bytes) return too_long(index, part, max_bytes);
-    out.push_back(c);
+    if (length == max_bytes) return too_long(index, part, max_bytes);
+    out[length++] = c;
+    ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   }
-  if (!is_valid_utf8(out)) {
+  out.resize(length);
+  if (!ascii && !is_valid_utf8(out)) {
     return make_error(Errc::invalid_input,
                       field_error(index, std::string(part) + " is not valid UTF-8"));
   }
