@@ -6,6 +6,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -275,17 +276,26 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
   // --- commands ----------------------------------------------------------------------------
 
   void send(const std::vector<std::string>& args, RedisCallback done) {
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const auto& a : args) {
-      argv.push_back(a.data());
-      lengths.push_back(a.size());
+    // Commands rarely have more than a dozen arguments: their pointers stay on the stack.
+    constexpr std::size_t kInlineArgs = 16;
+    std::array<const char*, kInlineArgs> inline_argv;
+    std::array<std::size_t, kInlineArgs> inline_lengths;
+    std::vector<const char*> heap_argv;
+    std::vector<std::size_t> heap_lengths;
+    const char** argv = inline_argv.data();
+    std::size_t* lengths = inline_lengths.data();
+    if (args.size() > kInlineArgs) {
+      heap_argv.resize(args.size());
+      heap_lengths.resize(args.size());
+      argv = heap_argv.data();
+      lengths = heap_lengths.data();
     }
-    const int rc =
-        redisAsyncCommandArgv(ctx_, &Connection::on_reply, nullptr, static_cast<int>(args.size()),
-                              argv.data(), lengths.data());
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      argv[i] = args[i].data();
+      lengths[i] = args[i].size();
+    }
+    const int rc = redisAsyncCommandArgv(ctx_, &Connection::on_reply, nullptr,
+                                         static_cast<int>(args.size()), argv, lengths);
     if (rc != REDIS_OK) {
       count_error("unavailable");
       done(make_error(Errc::unavailable, "redis connection is closing"));
