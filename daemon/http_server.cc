@@ -193,7 +193,8 @@ bool safe_header(const std::string& name, const std::string& value) {
          !beast::iequals(n, "connection");
 }
 
-HttpRequest to_request(http::request<http::string_body>&& msg, const tcp::endpoint& peer) {
+HttpRequest to_request(http::request<http::string_body>&& msg, const tcp::endpoint& peer,
+                       const std::string& peer_address) {
   HttpRequest request;
   request.method = to_std(msg.method_string());
   request.target = to_std(msg.target());
@@ -207,7 +208,7 @@ HttpRequest to_request(http::request<http::string_body>&& msg, const tcp::endpoi
   }
   request.version = msg.version();
   request.body = std::move(msg.body());
-  request.remote_address = peer.address().to_string();
+  request.remote_address = peer_address;
   request.remote_port = peer.port();
   return request;
 }
@@ -219,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : core_(core), id_(id), stream_(std::move(socket)) {
     beast::error_code ec;
     peer_ = stream_.socket().remote_endpoint(ec);
+    peer_address_ = peer_.address().to_string();  // once per connection, not per request
   }
   ~Session() { core_.remove(id_); }
 
@@ -249,7 +251,8 @@ class Session : public std::enable_shared_from_this<Session> {
       auto& msg = parser_->get();
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
-      HttpResponse response = co_await call_handler(to_request(parser_->release(), peer_));
+      HttpResponse response =
+          co_await call_handler(to_request(parser_->release(), peer_, peer_address_));
       keep_alive = keep_alive && !core_.draining.load();
       if (!co_await write(std::move(response), version, keep_alive) || !keep_alive) co_return;
     }
@@ -329,8 +332,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void log_rejection(const char* reason) {
-    core_.logger.info("http request rejected",
-                      {{"reason", reason}, {"remote", peer_.address().to_string()}});
+    core_.logger.info("http request rejected", {{"reason", reason}, {"remote", peer_address_}});
   }
 
   // Calls the handler and suspends until its responder is called, from whatever thread.
@@ -401,6 +403,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::uint64_t id_;
   beast::tcp_stream stream_;
   tcp::endpoint peer_;
+  std::string peer_address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool idle_ = false;    // waiting between requests; drain may close it
