@@ -116,7 +116,9 @@ std::shared_ptr<const Rules> load_or_report(const std::string& path, std::ostrea
 std::string format_decision(const RoutingDecision& d) {
   std::string out;
   for (const auto& f : decision_fields()) {
-    out += (out.empty() ? "" : " ") + std::string(f.name) + "=" + f.text(d);
+    // Appended piece by piece: `"" + std::string(...)` trips GCC 12's false -Wrestrict at -O2.
+    if (!out.empty()) out += ' ';
+    out.append(f.name).append(1, '=').append(f.text(d));
   }
   if (d.rule_queue != d.queue) out += " rule_queue=" + d.rule_queue;
   if (d.queue_closed) out += " waiting=out_of_hours";
