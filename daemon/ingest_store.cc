@@ -14,12 +14,15 @@
 namespace omniroute::daemon {
 namespace {
 
-// KEYS[1] = inbound stream; for item i (1-based): KEYS[2i] = dedup key, KEYS[2i+1] = raw key.
-// ARGV[1] = maxlen (0 = uncapped), ARGV[2] = dedup TTL, ARGV[3] = raw TTL (0 = off); for item
-// i: ARGV[3i+1] = payload, ARGV[3i+2] = "1" when a raw body follows, ARGV[3i+3] = raw body.
-// Reply: a flat array {duplicate (0/1), stream id} per item.
-// Numbers stay the strings the daemon formatted (ARGV[1] "0" = uncapped, ARGV[3] "0" = off):
-// a Lua number passed to redis.call would be formatted again on every call.
+// KEYS[1] = inbound stream; ARGV[1] = maxlen ("0" = uncapped), ARGV[2] = dedup TTL, ARGV[3] =
+// raw TTL ("0" = retention off). Then per item i (1-based), k = 1 + K(i-1), a = 3 + A(i-1):
+//   retention off (K = 1, A = 1): KEYS[k+1] = dedup key; ARGV[a+1] = payload.
+//   retention on  (K = 2, A = 3): KEYS[k+1] = dedup key, KEYS[k+2] = raw key; ARGV[a+1] =
+//     payload, ARGV[a+2] = "1" when a raw body follows, ARGV[a+3] = raw body.
+// The short layout matters: every key and argument becomes a Lua string Redis must create and
+// later collect, on every call. Reply: a flat array {duplicate (0/1), stream id} per item.
+// Numbers stay the strings the daemon formatted: a Lua number passed to redis.call would be
+// formatted again on every call.
 // Every read happens before the first write of an item, and the entry is written before its
 // dedup mark: if Redis failed between the two (only possible under OOM), the vendor's retry
 // would add a second entry rather than lose the message.
@@ -27,9 +30,13 @@ constexpr const char* kScript = R"lua(
 local maxlen = ARGV[1]
 local dedup_ttl = ARGV[2]
 local keep_raw = ARGV[3] ~= '0'
+local keys_per_item = keep_raw and 2 or 1
+local args_per_item = keep_raw and 3 or 1
 local out = {}
-for i = 1, (#KEYS - 1) / 2 do
-  local dedup_key = KEYS[2 * i]
+for i = 1, (#KEYS - 1) / keys_per_item do
+  local k = 1 + keys_per_item * (i - 1)
+  local a = 3 + args_per_item * (i - 1)
+  local dedup_key = KEYS[k + 1]
   local seen = redis.call('GET', dedup_key)
   if seen then
     out[2 * i - 1] = 1
@@ -37,13 +44,13 @@ for i = 1, (#KEYS - 1) / 2 do
   else
     local id
     if maxlen ~= '0' then
-      id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[3 * i + 1])
+      id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[a + 1])
     else
-      id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[3 * i + 1])
+      id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[a + 1])
     end
     redis.call('SET', dedup_key, id, 'EX', dedup_ttl)
-    if keep_raw and ARGV[3 * i + 2] == '1' then
-      redis.call('SET', KEYS[2 * i + 1], ARGV[3 * i + 3], 'EX', ARGV[3])
+    if keep_raw and ARGV[a + 2] == '1' then
+      redis.call('SET', KEYS[k + 2], ARGV[a + 3], 'EX', ARGV[3])
     end
     out[2 * i - 1] = 0
     out[2 * i] = id
@@ -148,12 +155,17 @@ void IngestStore::store(std::string_view tenant, std::vector<IngestItem> items,
           make_error(Errc::invalid_input, "raw key must be one of the tenant's raw keys"));
     }
     std::string dedup_key = keys->dedup(item.vendor, item.vendor_message_id);
-    std::string raw_slot = raw ? item.raw_key : dedup_key;  // an unused slot when not raw
-    key_list.push_back(std::move(dedup_key));
-    key_list.push_back(std::move(raw_slot));
-    arg_list.push_back(std::move(item.payload));
-    arg_list.push_back(raw ? "1" : "0");
-    arg_list.push_back(raw ? std::move(*item.raw_body) : std::string());
+    if (keep_raw) {
+      std::string raw_slot = raw ? item.raw_key : dedup_key;  // an unused slot when not raw
+      key_list.push_back(std::move(dedup_key));
+      key_list.push_back(std::move(raw_slot));
+      arg_list.push_back(std::move(item.payload));
+      arg_list.push_back(raw ? "1" : "0");
+      arg_list.push_back(raw ? std::move(*item.raw_body) : std::string());
+    } else {
+      key_list.push_back(std::move(dedup_key));
+      arg_list.push_back(std::move(item.payload));
+    }
     call->vendors.push_back(std::move(item.vendor));
   }
   call->keys_and_args.reserve(1 + key_list.size() + arg_list.size());
