@@ -133,15 +133,25 @@ void IngestStore::store(std::string_view tenant, std::vector<IngestItem> items,
   if (!keys) return done(keys.error());
   if (items.empty()) return done(std::vector<IngestOutcome>{});
   const bool keep_raw = options_.raw_payload_ttl_secs > 0;
-  const std::string raw_key_start = keys->base() + ":raw:";
+  const std::string raw_key_start = keep_raw ? keys->base() + ":raw:" : std::string();
 
   auto call = std::make_shared<Call>();
   call->items = items.size();
   call->done = std::move(done);
-  std::vector<std::string> key_list{keys->inbound()};
-  std::vector<std::string> arg_list{std::to_string(options_.inbound_maxlen),
-                                    std::to_string(options_.dedup_ttl_secs),
-                                    std::to_string(options_.raw_payload_ttl_secs)};
+  // numkeys, KEYS, ARGV in one vector, built in place (layout: see kScript).
+  const std::size_t keys_per_item = keep_raw ? 2 : 1;
+  const std::size_t args_per_item = keep_raw ? 3 : 1;
+  const std::size_t key_count = 1 + keys_per_item * items.size();
+  auto& out = call->keys_and_args;
+  out.reserve(1 + key_count + 3 + args_per_item * items.size());
+  out.resize(1 + key_count + 3);
+  out[0] = std::to_string(key_count);
+  out[1] = keys->inbound();
+  out[1 + key_count] = std::to_string(options_.inbound_maxlen);
+  out[2 + key_count] = std::to_string(options_.dedup_ttl_secs);
+  out[3 + key_count] = std::to_string(options_.raw_payload_ttl_secs);
+  call->vendors.reserve(items.size());
+  std::size_t next_key = 2;
   for (auto& item : items) {
     if (item.vendor.empty() || item.vendor_message_id.empty() ||
         item.vendor_message_id.size() > kMaxVendorMessageIdBytes) {
@@ -154,24 +164,16 @@ void IngestStore::store(std::string_view tenant, std::vector<IngestItem> items,
       return call->done(
           make_error(Errc::invalid_input, "raw key must be one of the tenant's raw keys"));
     }
-    std::string dedup_key = keys->dedup(item.vendor, item.vendor_message_id);
+    out[next_key] = keys->dedup(item.vendor, item.vendor_message_id);
+    if (keep_raw) out[next_key + 1] = raw ? item.raw_key : out[next_key];  // unused unless raw
+    next_key += keys_per_item;
+    out.push_back(std::move(item.payload));
     if (keep_raw) {
-      std::string raw_slot = raw ? item.raw_key : dedup_key;  // an unused slot when not raw
-      key_list.push_back(std::move(dedup_key));
-      key_list.push_back(std::move(raw_slot));
-      arg_list.push_back(std::move(item.payload));
-      arg_list.push_back(raw ? "1" : "0");
-      arg_list.push_back(raw ? std::move(*item.raw_body) : std::string());
-    } else {
-      key_list.push_back(std::move(dedup_key));
-      arg_list.push_back(std::move(item.payload));
+      out.push_back(raw ? "1" : "0");
+      out.push_back(raw ? std::move(*item.raw_body) : std::string());
     }
     call->vendors.push_back(std::move(item.vendor));
   }
-  call->keys_and_args.reserve(1 + key_list.size() + arg_list.size());
-  call->keys_and_args.push_back(std::to_string(key_list.size()));
-  for (auto& k : key_list) call->keys_and_args.push_back(std::move(k));
-  for (auto& a : arg_list) call->keys_and_args.push_back(std::move(a));
   call->started = std::chrono::steady_clock::now();
   send(std::move(call), false);
 }
