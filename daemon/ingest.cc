@@ -26,7 +26,7 @@ HttpResponse from_reply(const adapters::WebhookReply& reply) {
   return HttpResponse{reply.status, reply.content_type, reply.body, {}};
 }
 
-adapters::WebhookRequest to_webhook(const HttpRequest& request, const std::string& public_url,
+adapters::WebhookRequest to_webhook(const HttpRequest& request, std::string_view public_url,
                                     std::chrono::system_clock::time_point now) {
   adapters::WebhookRequest out;
   out.method = request.method;
@@ -102,9 +102,14 @@ void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& req
     respond(json_error(405, "method_not_allowed", "webhooks take POST (and GET handshakes)"));
     return;
   }
-  std::string public_url = ep.public_url;
-  if (!request.query.empty()) public_url += "?" + request.query;
-  auto webhook = to_webhook(request, public_url, clock_.now());
+  // The configured URL as is, unless a query string must be appended (it is signed too).
+  std::string url_with_query;
+  if (!request.query.empty()) {
+    url_with_query.reserve(ep.public_url.size() + 1 + request.query.size());
+    url_with_query.append(ep.public_url).append("?").append(request.query);
+  }
+  auto webhook =
+      to_webhook(request, request.query.empty() ? ep.public_url : url_with_query, clock_.now());
 
   if (ep.adapter->classify(webhook) == adapters::RequestKind::handshake) {
     auto reply = ep.adapter->handshake(webhook);
