@@ -29,6 +29,8 @@ while i <= n do
   elseif op == 'E' then redis.call('HDEL', KEYS[3], ARGV[i+1]); i = i + 2
   elseif op == 'A' then redis.call('HSET', KEYS[4], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'S' then redis.call('HSET', KEYS[5], ARGV[i+1], ARGV[i+2]); i = i + 3
+  elseif op == 'a' then redis.call('HDEL', KEYS[4], ARGV[i+1]); i = i + 2
+  elseif op == 's' then redis.call('HDEL', KEYS[5], ARGV[i+1]); i = i + 2
   elseif op == 'X' then
     redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i+1]); i = i + 2
   elseif op == 'O' then
@@ -303,6 +305,14 @@ void RoutingRedisStore::save_agent(const AgentRecord& agent) {
 
 void RoutingRedisStore::save_sticky(const StickyRecord& sticky) {
   ops_.insert(ops_.end(), {"S", sticky.customer_id, sticky_to_json(sticky)});
+}
+
+void RoutingRedisStore::erase_agent(std::string_view agent_id) {
+  ops_.insert(ops_.end(), {"a", std::string(agent_id)});
+}
+
+void RoutingRedisStore::erase_sticky(std::string_view customer_id) {
+  ops_.insert(ops_.end(), {"s", std::string(customer_id)});
 }
 
 Result<RoutingSnapshot> RoutingRedisStore::load() const {

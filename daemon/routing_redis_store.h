@@ -56,6 +56,8 @@ class RoutingRedisStore final : public routing::RoutingStore {
   void erase_contact(std::string_view contact_id) override;
   void save_agent(const routing::AgentRecord& agent) override;
   void save_sticky(const routing::StickyRecord& sticky) override;
+  void erase_agent(std::string_view agent_id) override;      // the agent left the team
+  void erase_sticky(std::string_view customer_id) override;  // older than any sticky window
   // Redis is read asynchronously: use load_snapshot(). Always Errc::unsupported.
   Result<routing::RoutingSnapshot> load() const override;
 

@@ -145,3 +145,33 @@ TEST_CASE("a once-only assignment is appended once however often it is committed
   }
   CHECK(redis.xlen("omni:{acme}:assignments") == 1);
 }
+
+TEST_CASE("a removed agent and a pruned sticky record stay gone after a rebuild from Redis") {
+  RedisServer redis;
+  Harness h(redis);
+  Fixture writer(queues());
+  writer.engine =
+      std::make_unique<Engine>(writer.clock, EngineConfig{queues()}, writer.sink, &h.store);
+  writer.agent("ana", {{"support", 2}}, {{"chat", 1}}, 1);
+  writer.agent("bob", {{"support", 4}}, {{"chat", 1}}, 1);
+  writer.add("p1", "support", 0, 5min, {{"support", 1}}, "chat", "cust-1");
+  const std::string server = writer.engine->contact("p1")->agent;
+  REQUIRE(writer.engine->accept("p1", server));
+  REQUIRE(writer.engine->complete("p1", server));
+  REQUIRE(h.commit());
+  REQUIRE(h.load().sticky.size() == 1);
+  REQUIRE(h.load().agents.size() == 2);
+
+  REQUIRE(writer.engine->remove_agent("bob"));
+  writer.tick(25h);  // past every queue's sticky window (24 h): the sticky record is pruned
+  REQUIRE(h.commit());
+
+  auto loaded = h.load();
+  CHECK(loaded.sticky.empty());
+  REQUIRE(loaded.agents.size() == 1);
+  CHECK(loaded.agents[0].spec.id == "ana");
+  Fixture reader(queues());
+  REQUIRE(reader.engine->restore(loaded));
+  CHECK(reader.engine->agent("bob") == nullptr);
+  CHECK(reader.engine->snapshot() == writer.engine->snapshot());
+}
