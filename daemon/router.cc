@@ -235,7 +235,7 @@ void Router::Impl::rebuild() {
 void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot) {
   busy = false;
   if (!snapshot) return recover("loading the routing state: " + snapshot.error().message);
-  engine = make_engine();
+  engine = make_engine(queue_specs(&*snapshot));
   if (auto restored = engine->restore(*snapshot); !restored) {
     return recover("restoring the routing state: " + restored.error().message);
   }
@@ -243,7 +243,9 @@ void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot) {
                              {"contacts", snapshot->contacts.size()},
                              {"agents", snapshot->agents.size()}});
   state = RouterState::active;
-  reconfigure_due = false;
+  // Rules may have changed while nobody held the lease: re-evaluate the waiting contacts (a
+  // no-op when the rules are the same) and let emptied retired queues go.
+  reconfigure_due = true;
   claim_cursor = "0-0";
   claim_min_idle = std::chrono::milliseconds(0);
   claim_due = true;
@@ -279,7 +281,7 @@ void Router::Impl::recover(const std::string& why) {
 // The scheduler: one writer-side step at a time, in this order of preference.
 void Router::Impl::pump() {
   if (state != RouterState::active || busy) return;
-  if (reconfigure_due) return rebuild();
+  if (reconfigure_due) return reload();
   if (timers_due) {
     timers_due = false;
     CommitExtras extras;

@@ -52,9 +52,10 @@ class Router {
   // the connections. Asynchronous; the io_context must keep running a moment for it.
   void stop();
 
-  // New rules (already validated): used for every contact matched from now on; agents they
-  // declare are upserted; the engine is rebuilt from Redis with the new queue specs at the
-  // next quiet moment, so waiting contacts are re-indexed under them. Thread-safe.
+  // New rules (already validated): used for every contact matched from now on; at the next
+  // quiet moment every waiting contact is matched again under them (Engine::reconfigure; a
+  // REQUEUED event for each that moves) and the agents they declare are upserted, in one fenced
+  // commit. Removed queues serve their remaining contacts until empty. Thread-safe.
   void set_rules(std::shared_ptr<const routing::Rules> rules);
 
   // Fires engine timers now (tests with a ManualClock call it after advancing the clock; the

@@ -131,9 +131,9 @@ void AssignmentSink::on_event(const routing::EngineEvent& e) {
   extras->assignments.push_back({a.SerializeAsString(), "", 0});
 }
 
-std::unique_ptr<routing::Engine> Router::Impl::make_engine() {
+std::unique_ptr<routing::Engine> Router::Impl::make_engine(std::vector<routing::QueueSpec> queues) {
   routing::EngineConfig config;
-  for (const auto& q : rules->queues) config.queues.push_back(q.spec);
+  config.queues = std::move(queues);
   config.sla_warning_fraction = options.sla_warning_fraction;
   config.completed_retention = options.completed_retention;
   auto e = std::make_unique<routing::Engine>(clock, std::move(config), sink, &store);
@@ -240,6 +240,8 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
     extras.dead_letters.push_back({r.entry.payload.value_or(""), queued.error().message});
     return;
   }
+  store.save_match_input(event.event_id(), encode_match_input(event, r.profile_tier, arrival,
+                                                              rules->match_text_max_bytes));
   routed.inc();
 }
 

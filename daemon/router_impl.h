@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <deque>
+#include <map>
 #include <optional>
 
 #include "daemon/identity.h"
@@ -34,6 +35,17 @@ struct ResolvedEntry {
   std::string customer_id;
   std::optional<std::string> profile_tier;
 };
+
+// What the router keeps per routed contact to match it again after a rules reload
+// (daemon/router_reload.cc): the event trimmed to the fields match() reads, and the profile tier.
+struct MatchInput {
+  v1::ContactEvent event;
+  std::optional<std::string> profile_tier;
+};
+std::string encode_match_input(const v1::ContactEvent& event,
+                               const std::optional<std::string>& tier,
+                               routing::TimePoint arrival_ms, std::size_t text_cap);
+std::optional<MatchInput> decode_match_input(std::string_view text);
 
 // Turns engine events into AssignmentEvents appended to the commit being prepared.
 class AssignmentSink final : public routing::EventSink {
@@ -91,7 +103,12 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void apply_batch(std::vector<ResolvedEntry> batch);
   void apply_one(const ResolvedEntry& r, CommitExtras& extras);
   void declare_agents();
-  std::unique_ptr<routing::Engine> make_engine();
+  std::unique_ptr<routing::Engine> make_engine(std::vector<routing::QueueSpec> queues);
+
+  // --- router_reload.cc: rules reload, retired queues ---
+  void reload();
+  void apply_reload(const std::map<std::string, MatchInput>& inputs);
+  std::vector<routing::QueueSpec> queue_specs(const routing::RoutingSnapshot* snapshot) const;
 
   boost::asio::io_context& io;
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
@@ -120,7 +137,7 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   bool busy = false;     // resolving, committing or claiming (writer connection)
   bool timers_due = false;
   bool claim_due = false;
-  bool reconfigure_due = false;
+  bool reconfigure_due = false;  // re-evaluate waiting contacts under `rules` (reload())
   std::string claim_cursor = "0-0";
   std::chrono::milliseconds claim_min_idle{0};
   std::deque<InboundEntry> stash;  // read or claimed, not applied yet

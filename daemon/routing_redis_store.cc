@@ -12,7 +12,7 @@ using namespace omniroute::routing;
 
 namespace {
 
-// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound.
+// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound, match inputs.
 // ARGV: instance ('' = unfenced), token, assignments maxlen, deadletter maxlen, group, ops...
 // The fence is checked before anything is written, so a deposed router writes nothing.
 constexpr const char* kCommitScript = R"lua(
@@ -26,7 +26,9 @@ local n = #ARGV
 while i <= n do
   local op = ARGV[i]
   if op == 'C' then redis.call('HSET', KEYS[3], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'E' then redis.call('HDEL', KEYS[3], ARGV[i+1]); i = i + 2
+  elseif op == 'E' then
+    redis.call('HDEL', KEYS[3], ARGV[i+1]); redis.call('HDEL', KEYS[9], ARGV[i+1]); i = i + 2
+  elseif op == 'M' then redis.call('HSET', KEYS[9], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'A' then redis.call('HSET', KEYS[4], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'S' then redis.call('HSET', KEYS[5], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'a' then redis.call('HDEL', KEYS[4], ARGV[i+1]); i = i + 2
@@ -315,6 +317,34 @@ void RoutingRedisStore::erase_sticky(std::string_view customer_id) {
   ops_.insert(ops_.end(), {"s", std::string(customer_id)});
 }
 
+void RoutingRedisStore::save_match_input(std::string_view contact_id, std::string input) {
+  ops_.insert(ops_.end(), {"M", std::string(contact_id), std::move(input)});
+}
+
+std::string RoutingRedisStore::match_inputs_key() const {
+  return keys_.routing_contacts() + ":inputs";
+}
+
+void RoutingRedisStore::load_match_inputs(
+    const std::vector<std::string>& contact_ids,
+    std::function<void(Result<std::vector<std::optional<std::string>>>)> done) const {
+  if (contact_ids.empty()) return done(std::vector<std::optional<std::string>>{});
+  std::vector<std::string> args{"HMGET", match_inputs_key()};
+  args.insert(args.end(), contact_ids.begin(), contact_ids.end());
+  redis_.command(
+      std::move(args), [n = contact_ids.size(), done = std::move(done)](Result<RedisReply> reply) {
+        if (!reply) return done(reply.error());
+        if (!reply->is_array() || reply->elements.size() != n) {
+          return done(make_error(Errc::unavailable, "match inputs: " + describe(*reply)));
+        }
+        std::vector<std::optional<std::string>> out;
+        for (auto& e : reply->elements) {
+          out.push_back(e.is_string() ? std::optional(std::move(e.str)) : std::nullopt);
+        }
+        done(std::move(out));
+      });
+}
+
 Result<RoutingSnapshot> RoutingRedisStore::load() const {
   return make_error(Errc::internal, "RoutingRedisStore reads asynchronously: use load_snapshot()");
 }
@@ -323,7 +353,7 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                std::function<void(Result<void>)> done) {
   std::vector<std::string> args{"EVAL",
                                 kCommitScript,
-                                "8",
+                                "9",
                                 keys_.router_lease(),
                                 keys_.router_fence(),
                                 keys_.routing_contacts(),
@@ -332,6 +362,7 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                 keys_.assignments(),
                                 keys_.deadletter(),
                                 keys_.inbound(),
+                                match_inputs_key(),
                                 fence.instance,
                                 std::to_string(fence.token),
                                 std::to_string(options_.assignments_maxlen),

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,15 @@ class RoutingRedisStore final : public routing::RoutingStore {
 
   // Reads every record of the tenant in one script (a consistent view), for Engine::restore.
   void load_snapshot(std::function<void(Result<routing::RoutingSnapshot>)> done) const;
+
+  // What the router needs to match a contact again under new rules (its trimmed event), kept
+  // beside the contact record in `<contacts key>:inputs` and erased with it. Buffered.
+  void save_match_input(std::string_view contact_id, std::string input);
+  // HMGET of those inputs, one per id, nullopt where none was stored.
+  void load_match_inputs(
+      const std::vector<std::string>& contact_ids,
+      std::function<void(Result<std::vector<std::optional<std::string>>>)> done) const;
+  std::string match_inputs_key() const;
 
   const TenantKeys& keys() const { return keys_; }
 
