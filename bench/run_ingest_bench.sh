@@ -266,12 +266,12 @@ EOF
   run_loadgen "omniroute at half its max (open loop)" "$url" --token "$TOKEN" --rate "$half"
   HALF_P99=$(field "$RESULT" p99_ms)
   # The size of what omniroute actually stores per event, to compare with PAYLOAD.
-  EVENT_BYTES=$(redis-cli -p "$REDIS_PORT" --no-raw eval \
-    "local k = redis.call('keys', '*inbound*')[1]
-     if not k then return -1 end
-     local e = redis.call('xrevrange', k, '+', '-', 'count', 1)[1][2]
-     for i = 1, #e, 2 do if e[i] == 'e' then return #e[i+1] end end
-     return #e[2]" 0 | tr -dc '0-9-')
+  EVENT_BYTES=$(redis-cli -p "$REDIS_PORT" --raw eval \
+    "local last = redis.call('xrevrange', KEYS[1], '+', '-', 'count', 1)[1]
+     if not last then return -1 end
+     local f = last[2]
+     for i = 1, #f, 2 do if f[i] == 'e' then return string.len(f[i + 1]) end end
+     return -1" 1 'omni:{bench}:inbound')
   stop "$pid"
   # The same open-loop rate against the ceiling: how much of that p99 the machine alone causes.
   start_bare_xadd
