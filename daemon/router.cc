@@ -81,6 +81,7 @@ Router::Impl::Impl(boost::asio::io_context& io_, RouterOptions options_,
       engine_timer(strand),
       claim_timer(strand),
       retry_timer(strand),
+      hours_timer(strand),
       lease_gauge(metrics_.gauge("omniroute_router_lease_active",
                                  "1 while this instance holds the tenant's router lease",
                                  {{"tenant", options.tenant}})),
@@ -111,7 +112,8 @@ void Router::Impl::stop() {
     self.engine.reset();
     ++self.epoch;
     self.lease_gauge.set(0);
-    for (auto* t : {&self.lease_timer, &self.engine_timer, &self.claim_timer, &self.retry_timer}) {
+    for (auto* t : {&self.lease_timer, &self.engine_timer, &self.claim_timer, &self.retry_timer,
+                    &self.hours_timer}) {
       t->cancel();
     }
     auto close = [weak = self.weak_from_this()](Result<RedisReply>) {
@@ -189,6 +191,7 @@ void Router::Impl::lose_lease(const std::string& why) {
   busy = false;
   lease_gauge.set(0);
   engine_timer.cancel();
+  hours_timer.cancel();
 }
 
 void Router::Impl::become_leader(std::int64_t new_token) {
@@ -252,6 +255,7 @@ void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot) {
   CommitExtras extras;
   sink.extras = &extras;
   declare_agents();
+  sync_hours();
   engine->on_time();  // what fell due while nobody held the lease
   sink.extras = nullptr;
   commit(std::move(extras), 0);
@@ -286,6 +290,7 @@ void Router::Impl::pump() {
     timers_due = false;
     CommitExtras extras;
     sink.extras = &extras;
+    sync_hours();
     engine->on_time();
     sink.extras = nullptr;
     if (store.buffered() > 0 || !extras.empty()) return commit(std::move(extras), 0);

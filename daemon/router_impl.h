@@ -110,6 +110,11 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void apply_reload(const std::map<std::string, MatchInput>& inputs);
   std::vector<routing::QueueSpec> queue_specs(const routing::RoutingSnapshot* snapshot) const;
 
+  // --- router_hours.cc: business hours ---
+  // Opens and closes the engine's queues as the rules' business hours say at the clock's now,
+  // then arms hours_timer at the earliest next transition. Call inside a commit scope.
+  void sync_hours();
+
   boost::asio::io_context& io;
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
   RouterOptions options;
@@ -146,6 +151,7 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   boost::asio::steady_timer engine_timer;
   boost::asio::steady_timer claim_timer;
   boost::asio::steady_timer retry_timer;
+  boost::asio::steady_timer hours_timer;
 
   Gauge& lease_gauge;
   Counter& routed;

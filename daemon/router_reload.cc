@@ -127,6 +127,7 @@ void Router::Impl::apply_reload(const std::map<std::string, MatchInput>& inputs)
               {{"tenant", options.tenant}, {"reason", report.error().message}});
   }
   declare_agents();
+  sync_hours();  // the new rules may have other hours or other queues
   sink.extras = nullptr;
   commit(std::move(extras), 0);
 }

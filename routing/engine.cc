@@ -563,7 +563,9 @@ Result<void> Engine::set_queue_open(const std::string& queue, bool open) {
     m.closed_queues.insert(queue);
   }
   // Re-index the contacts the queue concerns. Those waiting in it count escalation and max_wait
-  // from the opening: out of hours nobody was expected to take them.
+  // from the opening: out of hours nobody was expected to take them. On opening they are offered
+  // most urgent first (not in id order), so a scarce agent gets the right one.
+  std::vector<WaitKey> opened;
   for (auto& [id, c] : m.contacts) {
     const auto& also = c.rec.also_queues;
     const bool home = c.rec.queue == queue;
@@ -574,8 +576,12 @@ Result<void> Engine::set_queue_open(const std::string& queue, bool open) {
     const bool restart_clock = open && home && c.rec.queue_entered_ms < m.now;
     if (restart_clock) c.rec.queue_entered_ms = m.now;
     m.touch(c, /*persist=*/restart_clock);
-    if (open) m.dirty_contacts.push_back(id);
+    const TimePoint deadline =
+        c.rec.decision.sla_deadline > 0 ? c.rec.decision.sla_deadline : kNever;
+    if (open) opened.push_back(WaitKey{c.rec.priority, deadline, c.rec.arrival_ms, &c});
   }
+  std::sort(opened.begin(), opened.end());
+  for (const auto& key : opened) m.dirty_contacts.push_back(key.contact->rec.id);
   m.settle();
   return {};
 }
