@@ -166,6 +166,7 @@ class App::Impl {
     o.lease_ttl = r.lease_ttl;
     o.claim_idle = r.claim_idle;
     o.batch = r.batch;
+    o.conversation_idle_close = r.conversation_idle_close;
     o.redis = redis_options();
     return o;
   }

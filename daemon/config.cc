@@ -331,6 +331,7 @@ void parse_routing(MapReader& m, Context& ctx, RoutingConfig& routing) {
   m.read("consumer_name", routing.consumer_name);
   m.read_duration("claim_idle_ms", routing.claim_idle, 100, 86400000);
   m.read("batch", routing.batch, 1, 10000);
+  m.read_duration("conversation_idle_close_secs", routing.conversation_idle_close, 60, 31536000);
 }
 
 // ---- root -----------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ struct RoutingConfig {
   std::string consumer_name;  // empty: "<hostname>-<pid>"
   std::chrono::milliseconds claim_idle{30000};
   std::uint32_t batch = 64;
+  // An open conversation with no new message for this long is closed (reason "idle").
+  std::chrono::seconds conversation_idle_close{86400};
 };
 
 struct Config {

@@ -226,18 +226,26 @@ void Router::Impl::rebuild() {
         self->store.load_snapshot([weak, sent_epoch](Result<routing::RoutingSnapshot> snap) {
           auto s = weak.lock();
           if (!s) return;
-          s->on_strand([sent_epoch, snap = std::move(snap)](Impl& me) mutable {
-            if (me.epoch == sent_epoch && me.state == RouterState::rebuilding) {
-              me.on_snapshot(std::move(snap));
-            }
+          // We hold the lease: nobody writes between the two reads.
+          s->store.load_activity([weak, sent_epoch, snap = std::move(snap)](auto activity) mutable {
+            auto s2 = weak.lock();
+            if (!s2) return;
+            s2->on_strand([sent_epoch, snap = std::move(snap),
+                           activity = std::move(activity)](Impl& me) mutable {
+              if (me.epoch == sent_epoch && me.state == RouterState::rebuilding) {
+                me.on_snapshot(std::move(snap), std::move(activity));
+              }
+            });
           });
         });
       });
 }
 
-void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot) {
+void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot,
+                               Result<std::map<std::string, routing::TimePoint>> activity) {
   busy = false;
   if (!snapshot) return recover("loading the routing state: " + snapshot.error().message);
+  if (!activity) return recover("loading contact activity: " + activity.error().message);
   engine = make_engine(queue_specs(&*snapshot));
   if (auto restored = engine->restore(*snapshot); !restored) {
     return recover("restoring the routing state: " + restored.error().message);
@@ -255,7 +263,9 @@ void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot) {
   CommitExtras extras;
   sink.extras = &extras;
   declare_agents();
+  restore_idle(*snapshot, *activity);
   sync_hours();
+  close_idle();
   engine->on_time();  // what fell due while nobody held the lease
   sink.extras = nullptr;
   commit(std::move(extras), 0);
@@ -291,6 +301,7 @@ void Router::Impl::pump() {
     CommitExtras extras;
     sink.extras = &extras;
     sync_hours();
+    close_idle();
     engine->on_time();
     sink.extras = nullptr;
     if (store.buffered() > 0 || !extras.empty()) return commit(std::move(extras), 0);
@@ -397,6 +408,7 @@ void Router::Impl::arm_engine_timer() {
   engine_timer.cancel();
   if (!engine) return;
   auto due = engine->next_due();
+  if (auto idle = next_idle_close(); idle && (!due || *idle < *due)) due = idle;
   if (!due) return;
   auto delay = std::chrono::milliseconds(std::max<std::int64_t>(0, *due - clock.now_unix_ms()));
   engine_timer.expires_after(std::min(delay, std::chrono::milliseconds(60000)));

@@ -29,6 +29,9 @@ struct RouterOptions {
   std::int64_t assignments_maxlen = 1000000;
   double sla_warning_fraction = 0.8;
   std::chrono::milliseconds completed_retention{std::chrono::hours(24)};
+  // An open contact (waiting, offered or active) with no message for this long is withdrawn
+  // with reason "idle" (issue 3, threading): the customer's next message opens a new contact.
+  std::chrono::milliseconds conversation_idle_close{std::chrono::hours(24)};
   // The router opens its own connections (a blocking XREADGROUP ties one up); `endpoint` and
   // the timeouts come from here, `connections` is ignored.
   RedisClientOptions redis;

@@ -229,6 +229,7 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
     sink.count(a.kind());
     extras.assignments.push_back({a.SerializeAsString(), keys.routing_applied(event.event_id()),
                                   options.completed_retention.count()});
+    touch_activity(open->id, clock.now_unix_ms());
     return;
   }
   const auto now = clock.now_unix_ms();
@@ -242,6 +243,7 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
   }
   store.save_match_input(event.event_id(), encode_match_input(event, r.profile_tier, arrival,
                                                               rules->match_text_max_bytes));
+  touch_activity(event.event_id(), now);
   routed.inc();
 }
 

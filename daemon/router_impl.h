@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "daemon/identity.h"
 #include "daemon/keys.h"
@@ -82,7 +83,8 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void lose_lease(const std::string& why);
   void become_leader(std::int64_t token);
   void rebuild();
-  void on_snapshot(Result<routing::RoutingSnapshot> snapshot);
+  void on_snapshot(Result<routing::RoutingSnapshot> snapshot,
+                   Result<std::map<std::string, routing::TimePoint>> activity);
   void recover(const std::string& why);
   void pump();
   void read_more();
@@ -115,6 +117,17 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   // then arms hours_timer at the earliest next transition. Call inside a commit scope.
   void sync_hours();
 
+  // --- router_idle.cc: conversation idle close ---
+  // A message for `contact` now: its idle deadline moves to now + conversation_idle_close.
+  void touch_activity(const std::string& contact, routing::TimePoint now);
+  // Withdraws (reason "idle") every open contact whose deadline has passed. In a commit scope.
+  void close_idle();
+  // After a restore: one deadline per open contact, from its stored last activity (its arrival
+  // when none was stored).
+  void restore_idle(const routing::RoutingSnapshot& snapshot,
+                    const std::map<std::string, routing::TimePoint>& activity);
+  std::optional<routing::TimePoint> next_idle_close() const;
+
   boost::asio::io_context& io;
   boost::asio::strand<boost::asio::io_context::executor_type> strand;
   RouterOptions options;
@@ -142,6 +155,8 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   bool busy = false;     // resolving, committing or claiming (writer connection)
   bool timers_due = false;
   bool claim_due = false;
+  std::map<std::string, routing::TimePoint> idle_deadline;  // open contact → idle close time
+  std::set<std::pair<routing::TimePoint, std::string>> idle_order;
   bool reconfigure_due = false;  // re-evaluate waiting contacts under `rules` (reload())
   std::string claim_cursor = "0-0";
   std::chrono::milliseconds claim_min_idle{0};

@@ -3,6 +3,7 @@
 #include "daemon/routing_redis_store.h"
 
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include "daemon/redis_client.h"
 
@@ -12,7 +13,8 @@ using namespace omniroute::routing;
 
 namespace {
 
-// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound, match inputs.
+// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound, match inputs,
+// last activity.
 // ARGV: instance ('' = unfenced), token, assignments maxlen, deadletter maxlen, group, ops...
 // The fence is checked before anything is written, so a deposed router writes nothing.
 constexpr const char* kCommitScript = R"lua(
@@ -27,7 +29,10 @@ while i <= n do
   local op = ARGV[i]
   if op == 'C' then redis.call('HSET', KEYS[3], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'E' then
-    redis.call('HDEL', KEYS[3], ARGV[i+1]); redis.call('HDEL', KEYS[9], ARGV[i+1]); i = i + 2
+    redis.call('HDEL', KEYS[3], ARGV[i+1]); redis.call('HDEL', KEYS[9], ARGV[i+1])
+    redis.call('HDEL', KEYS[10], ARGV[i+1]); i = i + 2
+  elseif op == 'L' then redis.call('HSET', KEYS[10], ARGV[i+1], ARGV[i+2]); i = i + 3
+  elseif op == 'l' then redis.call('HDEL', KEYS[10], ARGV[i+1]); i = i + 2
   elseif op == 'M' then redis.call('HSET', KEYS[9], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'A' then redis.call('HSET', KEYS[4], ARGV[i+1], ARGV[i+2]); i = i + 3
   elseif op == 'S' then redis.call('HSET', KEYS[5], ARGV[i+1], ARGV[i+2]); i = i + 3
@@ -345,6 +350,34 @@ void RoutingRedisStore::load_match_inputs(
       });
 }
 
+void RoutingRedisStore::save_activity(std::string_view contact_id, routing::TimePoint at_ms) {
+  ops_.insert(ops_.end(), {"L", std::string(contact_id), std::to_string(at_ms)});
+}
+
+void RoutingRedisStore::erase_activity(std::string_view contact_id) {
+  ops_.insert(ops_.end(), {"l", std::string(contact_id)});
+}
+
+std::string RoutingRedisStore::activity_key() const {
+  return keys_.routing_contacts() + ":activity";
+}
+
+void RoutingRedisStore::load_activity(
+    std::function<void(Result<std::map<std::string, routing::TimePoint>>)> done) const {
+  redis_.command({"HGETALL", activity_key()}, [done = std::move(done)](Result<RedisReply> reply) {
+    if (!reply) return done(reply.error());
+    if (!reply->is_array() || reply->elements.size() % 2 != 0) {
+      return done(make_error(Errc::unavailable, "contact activity: " + describe(*reply)));
+    }
+    std::map<std::string, routing::TimePoint> out;
+    const auto& e = reply->elements;
+    for (std::size_t i = 0; i + 1 < e.size(); i += 2) {
+      out[e[i].str] = std::strtoll(e[i + 1].str.c_str(), nullptr, 10);
+    }
+    done(std::move(out));
+  });
+}
+
 Result<RoutingSnapshot> RoutingRedisStore::load() const {
   return make_error(Errc::internal, "RoutingRedisStore reads asynchronously: use load_snapshot()");
 }
@@ -353,7 +386,7 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                std::function<void(Result<void>)> done) {
   std::vector<std::string> args{"EVAL",
                                 kCommitScript,
-                                "9",
+                                "10",
                                 keys_.router_lease(),
                                 keys_.router_fence(),
                                 keys_.routing_contacts(),
@@ -363,6 +396,7 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                 keys_.deadletter(),
                                 keys_.inbound(),
                                 match_inputs_key(),
+                                activity_key(),
                                 fence.instance,
                                 std::to_string(fence.token),
                                 std::to_string(options_.assignments_maxlen),

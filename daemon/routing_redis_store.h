@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +81,14 @@ class RoutingRedisStore final : public routing::RoutingStore {
       const std::vector<std::string>& contact_ids,
       std::function<void(Result<std::vector<std::optional<std::string>>>)> done) const;
   std::string match_inputs_key() const;
+
+  // The last message of each open conversation (unix ms), for the idle close, in
+  // `<contacts key>:activity`; erased with the contact record at the latest. Buffered.
+  void save_activity(std::string_view contact_id, routing::TimePoint at_ms);
+  void erase_activity(std::string_view contact_id);
+  void load_activity(
+      std::function<void(Result<std::map<std::string, routing::TimePoint>>)> done) const;
+  std::string activity_key() const;
 
   const TenantKeys& keys() const { return keys_; }
 

@@ -24,6 +24,7 @@ TEST_CASE("without a routing section the router runs for tenant demo with the ex
   CHECK(c->routing.claim_idle == std::chrono::milliseconds(30000));
   CHECK(c->routing.batch == 64);
   CHECK(c->routing.consumer_name.empty());
+  CHECK(c->routing.conversation_idle_close == std::chrono::seconds(86400));
 }
 
 TEST_CASE("the routing section sets every value") {
@@ -35,7 +36,8 @@ TEST_CASE("the routing section sets every value") {
       "  lease_ttl_ms: 2000\n"
       "  consumer_name: node-a\n"
       "  claim_idle_ms: 1000\n"
-      "  batch: 16\n");
+      "  batch: 16\n"
+      "  conversation_idle_close_secs: 3600\n");
   REQUIRE(c.has_value());
   CHECK_FALSE(c->routing.enabled);
   CHECK(c->routing.rules_file == "/etc/omniroute/rules.yaml");
@@ -44,6 +46,14 @@ TEST_CASE("the routing section sets every value") {
   CHECK(c->routing.consumer_name == "node-a");
   CHECK(c->routing.claim_idle == std::chrono::milliseconds(1000));
   CHECK(c->routing.batch == 16);
+  CHECK(c->routing.conversation_idle_close == std::chrono::seconds(3600));
+}
+
+TEST_CASE("an idle close shorter than a minute is refused with its line") {
+  auto c = load("routing:\n  conversation_idle_close_secs: 5\n");
+  REQUIRE_FALSE(c.has_value());
+  CHECK(c.error().message.find("omniroute.yaml:2:") != std::string::npos);
+  CHECK(c.error().message.find("conversation_idle_close_secs") != std::string::npos);
 }
 
 TEST_CASE(
