@@ -221,17 +221,17 @@ void Ingest::store_dead_letter(const std::shared_ptr<const Route>& route, const 
                                    std::to_string(clock_.now_unix_ms()),
                                    "body",
                                    std::move(raw_body)};
-  redis_.command(std::move(args), [this, route, endpoint, error,
-                                   respond = std::move(respond)](Result<RedisReply> reply) {
-    if (!reply || reply->is_error()) {
-      count(*route, 503);
-      respond(unavailable("event store unavailable; retry later"));
-      return;
-    }
-    int status = http_status(error.code);
-    count(*route, status);
-    respond(json_error(status, to_string(error.code), error.message));
-  });
+  redis_.command(std::move(args),
+                 [this, route, error, respond = std::move(respond)](Result<RedisReply> reply) {
+                   if (!reply || reply->is_error()) {
+                     count(*route, 503);
+                     respond(unavailable("event store unavailable; retry later"));
+                     return;
+                   }
+                   int status = http_status(error.code);
+                   count(*route, status);
+                   respond(json_error(status, to_string(error.code), error.message));
+                 });
 }
 
 }  // namespace omniroute::daemon
