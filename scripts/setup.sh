@@ -10,7 +10,7 @@ PACKAGES=(
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev catch2
   libssl-dev libsystemd-dev libgmime-3.0-dev
-  redis-server redis-tools systemd
+  redis-server redis-tools systemd curl openssl
 )
 
 missing=()
