@@ -1,6 +1,7 @@
 #include "daemon/app.h"
 
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -8,11 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <filesystem>
-#include <unistd.h>
 #include <optional>
 
 #include "common/clock.h"
 #include "daemon/embedded_redis.h"
+#include "daemon/file_watch.h"
 #include "daemon/http_server.h"
 #include "daemon/ingest.h"
 #include "daemon/ingest_store.h"
@@ -24,6 +25,9 @@
 
 namespace omniroute::daemon {
 namespace {
+
+// How often the config and rules files are checked for changes.
+constexpr std::chrono::seconds kFileWatchInterval{1};
 
 HttpServerOptions server_options(const Config& c) {
   HttpServerOptions o;
@@ -101,6 +105,7 @@ class App::Impl {
     logger_.info("listening", {{"address", bound_.host}, {"port", static_cast<int>(bound_.port)}});
     sd_notify(0, "READY=1\nSTATUS=serving");
     watch_signals();
+    watch_files();
     arm_watchdog();
     control_.run();
     return shutdown();
@@ -182,8 +187,8 @@ class App::Impl {
       return;
     }
     for (auto& router : routers_) router->set_rules(*rules);
-    logger_.info("rules reloaded", {{"path", config_.routing.rules_file},
-                                    {"version", (*rules)->version}});
+    logger_.info("rules reloaded",
+                 {{"path", config_.routing.rules_file}, {"version", (*rules)->version}});
   }
 
   void install_endpoints(const Config& c, const ListenAddress& bound) {
@@ -220,6 +225,26 @@ class App::Impl {
       }
       logger_.info("draining", {{"signal", signo}});
       control_.stop();
+    });
+  }
+
+  // Saving the config or the rules file reloads it as SIGHUP does (invariant 6 says "SIGHUP, or
+  // file change"). A half-written file fails validation and the running config stays; the
+  // next poll sees the finished file.
+  void watch_files() {
+    if (!file_watch_) {
+      std::vector<std::string> paths{config_path_};
+      if (!routers_.empty()) paths.push_back(config_.routing.rules_file);
+      file_watch_.emplace(std::move(paths));
+    }
+    file_timer_.expires_after(kFileWatchInterval);
+    file_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (file_watch_->changed()) {
+        logger_.info("config or rules file changed on disk, reloading");
+        reload();
+      }
+      watch_files();
     });
   }
 
@@ -299,6 +324,8 @@ class App::Impl {
   boost::asio::io_context control_;  // signals and the watchdog, on the main thread
   boost::asio::signal_set signals_{control_, SIGTERM, SIGINT, SIGHUP};
   boost::asio::steady_timer watchdog_{control_};
+  boost::asio::steady_timer file_timer_{control_};
+  std::optional<FileWatch> file_watch_;
   std::unique_ptr<EmbeddedRedis> embedded_;
   std::optional<HttpServer> server_;
   std::optional<RedisClient> redis_;

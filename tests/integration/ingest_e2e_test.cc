@@ -290,3 +290,21 @@ TEST_CASE(
   CHECK(bad.exit_code == 1);
   CHECK(bad.output.find("bad.yaml:2:10") != std::string::npos);
 }
+
+TEST_CASE("saving the config file reloads it without a signal") {
+  RedisServer redis;
+  Daemon daemon(redis);
+  auto moved = config_for(redis);
+  moved.replace(moved.find("/webhooks/twilio/demo"), 21, "/webhooks/twilio/edit");
+  write_file(daemon.config_path, moved);
+  daemon.process.wait_for_log("config reloaded");
+  CHECK(daemon.process.log().find("changed on disk") != std::string::npos);
+  HttpConnection conn(daemon.port);
+  auto params = twilio_sms("SM0008", "+15550001111", "edited");
+  auto signature = twilio_signature(kToken, daemon.url("/webhooks/twilio/edit"), params);
+  auto reply = conn.request(
+      "POST", "/webhooks/twilio/edit",
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-Twilio-Signature", signature}},
+      form_encode(params));
+  CHECK(reply.status == 200);
+}
