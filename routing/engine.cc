@@ -464,18 +464,27 @@ Result<void> Engine::set_presence(const std::string& agent_ref, Presence presenc
   return {};
 }
 
+Result<ContactState*> Engine::Impl::held_by(const std::string& contact_id,
+                                            const std::string& agent_id, ContactStatus status) {
+  begin();
+  auto it = contacts.find(contact_id);
+  if (it == contacts.end()) return not_found("contact", contact_id);
+  ContactState& c = it->second;
+  if (c.rec.status != status || c.rec.agent != agent_id) {
+    const char* relation =
+        status == ContactStatus::active ? " is not active with " : " is not offered to ";
+    return make_error(Errc::conflict, "contact " + contact_id + relation + agent_id);
+  }
+  return &c;
+}
+
 Result<void> Engine::accept(const std::string& contact_ref, const std::string& agent_ref) {
   // Copies: the caller may pass references into our own records, which this call changes.
   const std::string contact_id = contact_ref, agent_id = agent_ref;
   Impl& m = *impl_;
-  m.begin();
-  auto it = m.contacts.find(contact_id);
-  if (it == m.contacts.end()) return not_found("contact", contact_id);
-  ContactState& c = it->second;
-  if (c.rec.status != ContactStatus::offered || c.rec.agent != agent_id) {
-    return make_error(Errc::conflict, "contact " + contact_id + " is not offered to " + agent_id);
-  }
-  m.activate(c, m.agents.at(agent_id));
+  auto held = m.held_by(contact_id, agent_id, ContactStatus::offered);
+  if (!held) return held.error();
+  m.activate(**held, m.agents.at(agent_id));
   m.settle();
   return {};
 }
@@ -484,13 +493,9 @@ Result<void> Engine::reject(const std::string& contact_ref, const std::string& a
                             const std::string& reason) {
   const std::string contact_id = contact_ref, agent_id = agent_ref;  // see accept()
   Impl& m = *impl_;
-  m.begin();
-  auto it = m.contacts.find(contact_id);
-  if (it == m.contacts.end()) return not_found("contact", contact_id);
-  ContactState& c = it->second;
-  if (c.rec.status != ContactStatus::offered || c.rec.agent != agent_id) {
-    return make_error(Errc::conflict, "contact " + contact_id + " is not offered to " + agent_id);
-  }
+  auto held = m.held_by(contact_id, agent_id, ContactStatus::offered);
+  if (!held) return held.error();
+  ContactState& c = **held;
   AgentState& a = m.agents.at(agent_id);
   a.rec.consecutive_misses = 0;  // an explicit answer shows the agent is there
   m.release(c, a);
@@ -505,14 +510,9 @@ Result<void> Engine::complete(const std::string& contact_ref, const std::string&
   // Copies: the caller may pass references into our own records, which this call changes.
   const std::string contact_id = contact_ref, agent_id = agent_ref;
   Impl& m = *impl_;
-  m.begin();
-  auto it = m.contacts.find(contact_id);
-  if (it == m.contacts.end()) return not_found("contact", contact_id);
-  ContactState& c = it->second;
-  if (c.rec.status != ContactStatus::active || c.rec.agent != agent_id) {
-    return make_error(Errc::conflict, "contact " + contact_id + " is not active with " + agent_id);
-  }
-  m.finish(c, EventKind::completed, "completed by agent");
+  auto held = m.held_by(contact_id, agent_id, ContactStatus::active);
+  if (!held) return held.error();
+  m.finish(**held, EventKind::completed, "completed by agent");
   m.settle();
   return {};
 }

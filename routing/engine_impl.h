@@ -83,6 +83,10 @@ struct Engine::Impl {
 
   // --- helpers (engine.cc) ---
   void begin() { now = clock.now_unix_ms(); }
+  // Starts an agent's answer to a contact: the contact must be `status` and held by `agent_id`,
+  // else not_found or conflict with the message the API returns.
+  Result<ContactState*> held_by(const std::string& contact_id, const std::string& agent_id,
+                                ContactStatus status);
   const QueueSpec& queue_of(const ContactState& c) const;
   void emit(EventKind kind, const ContactState& c, std::string agent, std::string reason,
             TimePoint expires = 0, int step = -1);
