@@ -1,29 +1,20 @@
 // Specification of the router role against a real redis-server: contacts in, assignment events
 // out in order, ACK only with the effect, replays change nothing, threading, identity links,
 // timers on an injected clock, rebuild from Redis, and fencing of a deposed writer.
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <optional>
 
 #include "daemon/identity.h"
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/router.h"
-#include "omniroute/v1/assignment.pb.h"
-#include "omniroute/v1/contact_event.pb.h"
-#include "routing/rules_yaml.h"
-#include "tests/support/redis_server.h"
+#include "tests/daemon/router_test_support.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
+using namespace omniroute::testing::router;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* kInbound = "omni:{demo}:inbound";
-constexpr const char* kAssignments = "omni:{demo}:assignments";
 
 std::string rules_yaml(bool auto_accept = false) {
   return std::string(R"(version: 1
@@ -53,79 +44,28 @@ rules:
 )";
 }
 
-std::shared_ptr<const routing::Rules> rules(bool auto_accept = false) {
-  auto parsed = routing::parse_rules(rules_yaml(auto_accept), "test-rules.yaml");
-  REQUIRE(parsed.errors.empty());
-  return parsed.rules;
-}
-
-std::string entry(const std::string& event_id, const std::string& kind, const std::string& from,
-                  v1::Channel channel = v1::CHANNEL_SMS) {
-  v1::StreamEntry e;
-  e.set_schema_version(1);
-  auto* c = e.mutable_contact();
-  c->set_event_id(event_id);
-  c->set_tenant("demo");
-  c->set_channel(channel);
-  c->mutable_sender()->set_kind(kind);
-  c->mutable_sender()->set_value(from);
-  c->set_text("hello");
-  return e.SerializeAsString();
-}
-
-struct Harness {
+struct Harness : RouterHarness {
   explicit Harness(RedisServer& redis_server, bool auto_accept = false,
                    std::chrono::milliseconds lease_ttl = 3s)
-      : redis(redis_server), log(LogLevel::error) {
+      : RouterHarness(redis_server) {
     options.prefix = "omni";
     options.tenant = "demo";
     options.lease_ttl = lease_ttl;
-    options.block = 100ms;
-    options.redis.endpoint = parse_redis_url(redis.url()).value();
-    the_rules = rules(auto_accept);
+    the_rules = parse_test_rules(rules_yaml(auto_accept), "test-rules.yaml");
   }
   std::unique_ptr<Router> start(const std::string& consumer) {
-    options.consumer = consumer;
-    auto r = std::make_unique<Router>(io, options, the_rules, clock, log, metrics);
-    r->start();
-    return r;
+    return make_router(the_rules, consumer);
   }
-  void add(const std::string& payload) { redis.command({"XADD", kInbound, "*", "e", payload}); }
+  void add(const std::string& payload) { xadd(payload); }
   void wait_committed(Router& r, std::uint64_t n) {
     REQUIRE(run_until(io, [&] { return r.committed_entries() >= n; }));
-  }
-  std::vector<v1::AssignmentEvent> assignments() {
-    std::vector<v1::AssignmentEvent> out;
-    for (const auto& [id, fields] : redis.xrange(kAssignments)) {
-      v1::AssignmentEvent a;
-      REQUIRE(a.ParseFromString(fields.at(1)));
-      out.push_back(a);
-    }
-    return out;
-  }
-  // "QUEUED c1", "OFFERED c1 ana": the sequence of decisions.
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& a : assignments()) {
-      std::string kind = v1::AssignmentKind_Name(a.kind()).substr(16);
-      out.push_back(kind + " " + a.contact_id() + (a.agent_id().empty() ? "" : " " + a.agent_id()));
-    }
-    return out;
   }
   long long pending() {
     return redis.command({"XPENDING", kInbound, "router"}).elements[0].integer;
   }
 
-  RedisServer& redis;
-  boost::asio::io_context io;
-  ManualClock clock;
-  Logger log;
-  Metrics metrics;
-  RouterOptions options;
   std::shared_ptr<const routing::Rules> the_rules;
 };
-
-using Lines = std::vector<std::string>;
 
 }  // namespace
 
@@ -232,9 +172,7 @@ TEST_CASE("a new router rebuilds the state from Redis: the busy agent stays busy
   auto first = h.start("r1");
   h.add(entry("c1", "phone", "+15550000001"));
   h.wait_committed(*first, 1);
-  first->stop();
-  REQUIRE(run_until(h.io, [&] { return !redis.exists("omni:{demo}:router:lease"); }));
-  first.reset();
+  h.stop_router(first);
 
   auto second = h.start("r2");
   REQUIRE(run_until(h.io, [&] { return second->state() == RouterState::active; }));

@@ -1,26 +1,18 @@
 // Specification of business hours in the router against a real redis-server, on a ManualClock:
 // a closed queue holds its contacts, the opening offers them, the closing holds new ones again.
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/router.h"
-#include "omniroute/v1/assignment.pb.h"
-#include "omniroute/v1/contact_event.pb.h"
-#include "routing/rules_yaml.h"
-#include "tests/support/redis_server.h"
+#include "tests/daemon/router_test_support.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
+using namespace omniroute::testing::router;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kInbound = "omni:{demo}:inbound";
-constexpr const char* kAssignments = "omni:{demo}:assignments";
 constexpr std::int64_t kMonday0800Utc = 1736150400000;  // 2025-01-06T08:00:00Z
 
 constexpr const char* kRules = R"(version: 1
@@ -52,62 +44,22 @@ rules:
       queue: general
 )";
 
-std::string entry(const std::string& event_id, const std::string& from) {
-  v1::StreamEntry e;
-  e.set_schema_version(1);
-  auto* c = e.mutable_contact();
-  c->set_event_id(event_id);
-  c->set_tenant("demo");
-  c->set_channel(v1::CHANNEL_SMS);
-  c->mutable_sender()->set_kind("phone");
-  c->mutable_sender()->set_value(from);
-  c->set_text("hello");
-  return e.SerializeAsString();
-}
-
-struct Harness {
-  explicit Harness(RedisServer& redis_server)
-      : redis(redis_server), clock(kMonday0800Utc), log(LogLevel::error) {
-    options.lease_ttl = 3s;
-    options.block = 100ms;
-    options.redis.endpoint = parse_redis_url(redis.url()).value();
-    auto parsed = routing::parse_rules(kRules, "hours.yaml");
-    REQUIRE(parsed.errors.empty());
-    router = std::make_unique<Router>(io, options, parsed.rules, clock, log, metrics);
-    router->start();
-    REQUIRE(run_until(io, [&] { return router->state() == RouterState::active; }));
+struct Harness : RouterHarness {
+  explicit Harness(RedisServer& redis_server) : RouterHarness(redis_server) {
+    clock.set_unix_ms(kMonday0800Utc);
+    router = make_router(parse_test_rules(kRules, "hours.yaml"));
+    wait_active(*router);
   }
-  void add(const std::string& payload) {
-    const auto before = router->committed_entries();
-    redis.command({"XADD", kInbound, "*", "e", payload});
-    REQUIRE(run_until(io, [&] { return router->committed_entries() > before; }));
-  }
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& [id, fields] : redis.xrange(kAssignments)) {
-      v1::AssignmentEvent a;
-      REQUIRE(a.ParseFromString(fields.at(1)));
-      std::string kind = v1::AssignmentKind_Name(a.kind()).substr(16);
-      out.push_back(kind + " " + a.contact_id() + (a.agent_id().empty() ? "" : " " + a.agent_id()));
-    }
-    return out;
-  }
+  void add(const std::string& payload) { add_committed(*router, payload); }
   void at(std::int64_t unix_ms, std::size_t expected_lines) {
     clock.set_unix_ms(unix_ms);
     router->run_timers();
     REQUIRE(run_until(io, [&] { return lines().size() >= expected_lines; }));
   }
 
-  RedisServer& redis;
-  boost::asio::io_context io;
-  ManualClock clock;
-  Logger log;
-  Metrics metrics;
-  RouterOptions options;
   std::unique_ptr<Router> router;
 };
 
-using Lines = std::vector<std::string>;
 constexpr std::int64_t kHour = 3600 * 1000;
 
 }  // namespace

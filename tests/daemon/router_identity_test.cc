@@ -8,10 +8,12 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/redis_client.h"
+#include "tests/support/await_result.h"
 #include "tests/support/redis_server.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
+using omniroute::testing::await_result;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 
@@ -32,18 +34,15 @@ struct Harness {
     return o;
   }
   ResolvedCustomer resolve(const std::string& kind, const std::string& value) {
-    std::optional<Result<ResolvedCustomer>> out;
-    store.resolve(normalize_identity(kind, value).value(), [&](auto r) { out = std::move(r); });
-    REQUIRE(run_until(io, [&] { return out.has_value(); }));
-    REQUIRE(out->has_value());
-    return **out;
+    auto out = await_result<ResolvedCustomer>(
+        io, [&](auto done) { store.resolve(normalize_identity(kind, value).value(), done); });
+    REQUIRE(out.has_value());
+    return *out;
   }
   std::string link(const std::string& a, const std::string& b) {
-    std::optional<Result<std::string>> out;
-    store.link(a, b, [&](auto r) { out = std::move(r); });
-    REQUIRE(run_until(io, [&] { return out.has_value(); }));
-    REQUIRE(out->has_value());
-    return **out;
+    auto out = await_result<std::string>(io, [&](auto done) { store.link(a, b, done); });
+    REQUIRE(out.has_value());
+    return *out;
   }
 
   boost::asio::io_context io;

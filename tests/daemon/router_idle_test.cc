@@ -1,27 +1,18 @@
 // Specification of the conversation idle close against a real redis-server, on a ManualClock:
 // an open conversation with no message for the idle time is withdrawn with reason "idle"; each
 // message pushes the deadline forward, also across a restart (the last activity is in Redis).
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/router.h"
-#include "omniroute/v1/assignment.pb.h"
-#include "omniroute/v1/contact_event.pb.h"
-#include "routing/rules_yaml.h"
-#include "tests/support/redis_server.h"
+#include "tests/daemon/router_test_support.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
+using namespace omniroute::testing::router;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* kInbound = "omni:{demo}:inbound";
-constexpr const char* kAssignments = "omni:{demo}:assignments";
 
 constexpr const char* kRules = R"(version: 1
 tiers:
@@ -47,62 +38,17 @@ rules:
       queue: general
 )";
 
-std::string entry(const std::string& event_id, const std::string& from) {
-  v1::StreamEntry e;
-  e.set_schema_version(1);
-  auto* c = e.mutable_contact();
-  c->set_event_id(event_id);
-  c->set_tenant("demo");
-  c->set_channel(v1::CHANNEL_SMS);
-  c->mutable_sender()->set_kind("phone");
-  c->mutable_sender()->set_value(from);
-  c->set_text("hello");
-  return e.SerializeAsString();
-}
-
-struct Harness {
-  explicit Harness(RedisServer& redis_server) : redis(redis_server), log(LogLevel::error) {
-    options.lease_ttl = 3s;
-    options.block = 100ms;
+struct Harness : RouterHarness {
+  explicit Harness(RedisServer& redis_server) : RouterHarness(redis_server) {
     options.conversation_idle_close = 1h;
-    options.redis.endpoint = parse_redis_url(redis.url()).value();
-    auto parsed = routing::parse_rules(kRules, "idle.yaml");
-    REQUIRE(parsed.errors.empty());
-    the_rules = parsed.rules;
+    the_rules = parse_test_rules(kRules, "idle.yaml");
   }
   void start(const std::string& consumer) {
-    options.consumer = consumer;
-    router = std::make_unique<Router>(io, options, the_rules, clock, log, metrics);
-    router->start();
-    REQUIRE(run_until(io, [&] { return router->state() == RouterState::active; }));
+    router = make_router(the_rules, consumer);
+    wait_active(*router);
   }
-  void stop() {
-    router->stop();
-    REQUIRE(run_until(io, [&] { return !redis.exists("omni:{demo}:router:lease"); }));
-    router.reset();
-  }
-  void add(const std::string& payload) {
-    const auto before = router->committed_entries();
-    redis.command({"XADD", kInbound, "*", "e", payload});
-    REQUIRE(run_until(io, [&] { return router->committed_entries() > before; }));
-  }
-  std::vector<v1::AssignmentEvent> assignments() {
-    std::vector<v1::AssignmentEvent> out;
-    for (const auto& [id, fields] : redis.xrange(kAssignments)) {
-      v1::AssignmentEvent a;
-      REQUIRE(a.ParseFromString(fields.at(1)));
-      out.push_back(a);
-    }
-    return out;
-  }
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& a : assignments()) {
-      std::string kind = v1::AssignmentKind_Name(a.kind()).substr(16);
-      out.push_back(kind + " " + a.contact_id() + (a.agent_id().empty() ? "" : " " + a.agent_id()));
-    }
-    return out;
-  }
+  void stop() { stop_router(router); }
+  void add(const std::string& payload) { add_committed(*router, payload); }
   // Advances the clock and runs the router's timers; a marker entry from another customer,
   // applied after the timers step, tells us the step has been committed.
   void advance_and_settle(std::chrono::milliseconds d) {
@@ -119,18 +65,10 @@ struct Harness {
     return out;
   }
 
-  RedisServer& redis;
-  boost::asio::io_context io;
-  ManualClock clock;
-  Logger log;
-  Metrics metrics;
-  RouterOptions options;
   std::shared_ptr<const routing::Rules> the_rules;
   std::unique_ptr<Router> router;
   int markers = 0;
 };
-
-using Lines = std::vector<std::string>;
 
 }  // namespace
 

@@ -1,29 +1,20 @@
 // Specification of a rules reload in the router (invariant 6) against a real redis-server:
 // waiting contacts are matched again and move with a REQUEUED event, in arrival order; a bad
 // file changes nothing; a restart under rules that removed a queue still restores its contacts.
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/router.h"
-#include "omniroute/v1/assignment.pb.h"
-#include "omniroute/v1/contact_event.pb.h"
-#include "routing/rules_yaml.h"
-#include "tests/support/redis_server.h"
+#include "tests/daemon/router_test_support.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
+using namespace omniroute::testing::router;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 using namespace std::chrono_literals;
 
 namespace {
-
-constexpr const char* kInbound = "omni:{demo}:inbound";
-constexpr const char* kAssignments = "omni:{demo}:assignments";
 
 // Two queues; every contact goes to `target`; `with_agent` declares Ana (English, one sms).
 // `keep_general` false drops the general queue from the file altogether.
@@ -54,76 +45,24 @@ skills:
 }
 
 std::shared_ptr<const routing::Rules> rules(const std::string& text) {
-  auto parsed = routing::parse_rules(text, "test-rules.yaml");
-  INFO(parsed.errors.size());
-  REQUIRE(parsed.errors.empty());
-  return parsed.rules;
+  return parse_test_rules(text, "test-rules.yaml");
 }
 
-std::string entry(const std::string& event_id, const std::string& from) {
-  v1::StreamEntry e;
-  e.set_schema_version(1);
-  auto* c = e.mutable_contact();
-  c->set_event_id(event_id);
-  c->set_tenant("demo");
-  c->set_channel(v1::CHANNEL_SMS);
-  c->mutable_sender()->set_kind("phone");
-  c->mutable_sender()->set_value(from);
-  c->set_text("hello");
-  return e.SerializeAsString();
-}
-
-struct Harness {
-  explicit Harness(RedisServer& redis_server) : redis(redis_server), log(LogLevel::error) {
-    options.lease_ttl = 3s;
-    options.block = 100ms;
-    options.redis.endpoint = parse_redis_url(redis.url()).value();
-  }
+struct Harness : RouterHarness {
+  using RouterHarness::RouterHarness;
   std::unique_ptr<Router> start(const std::string& consumer,
                                 std::shared_ptr<const routing::Rules> the_rules) {
-    options.consumer = consumer;
-    auto r = std::make_unique<Router>(io, options, std::move(the_rules), clock, log, metrics);
-    r->start();
-    REQUIRE(run_until(io, [&] { return r->state() == RouterState::active; }));
+    auto r = make_router(std::move(the_rules), consumer);
+    wait_active(*r);
     return r;
   }
-  void add(Router& r, const std::string& payload) {
-    const auto before = r.committed_entries();
-    redis.command({"XADD", kInbound, "*", "e", payload});
-    REQUIRE(run_until(io, [&] { return r.committed_entries() > before; }));
-  }
-  std::vector<v1::AssignmentEvent> assignments() {
-    std::vector<v1::AssignmentEvent> out;
-    for (const auto& [id, fields] : redis.xrange(kAssignments)) {
-      v1::AssignmentEvent a;
-      REQUIRE(a.ParseFromString(fields.at(1)));
-      out.push_back(a);
-    }
-    return out;
-  }
+  void add(Router& r, const std::string& payload) { add_committed(r, payload); }
   // "REQUEUED z1 billing", "OFFERED z1 billing ana".
-  std::vector<std::string> lines() {
-    std::vector<std::string> out;
-    for (const auto& a : assignments()) {
-      std::string kind = v1::AssignmentKind_Name(a.kind()).substr(16);
-      out.push_back(kind + " " + a.contact_id() + " " + a.queue() +
-                    (a.agent_id().empty() ? "" : " " + a.agent_id()));
-    }
-    return out;
-  }
+  Lines lines() { return RouterHarness::lines(/*with_queue=*/true); }
   void wait_lines(std::size_t n) {
     REQUIRE(run_until(io, [&] { return redis.xlen(kAssignments) >= static_cast<long long>(n); }));
   }
-
-  RedisServer& redis;
-  boost::asio::io_context io;
-  ManualClock clock;
-  Logger log;
-  Metrics metrics;
-  RouterOptions options;
 };
-
-using Lines = std::vector<std::string>;
 
 }  // namespace
 
@@ -183,9 +122,7 @@ TEST_CASE(
   h.add(*first, entry("c1", "+15550000001"));  // offered to Ana in general
   h.add(*first, entry("c2", "+15550000002"));  // waits in general
   REQUIRE(h.lines() == Lines{"QUEUED c1 general", "OFFERED c1 general ana", "QUEUED c2 general"});
-  first->stop();
-  REQUIRE(run_until(h.io, [&] { return !redis.exists("omni:{demo}:router:lease"); }));
-  first.reset();
+  h.stop_router(first);
 
   auto second = h.start("r2", rules(rules_yaml("billing", true, /*keep_general=*/false)));
   h.wait_lines(4);

@@ -4,18 +4,19 @@
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
-#include <optional>
 
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/redis_client.h"
 #include "tests/routing/engine_fixture.h"
+#include "tests/support/await_result.h"
 #include "tests/support/redis_server.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
 using namespace omniroute::routing;
 using namespace omniroute::routing::testing;
+using omniroute::testing::await_result;
 using omniroute::testing::RedisServer;
 using omniroute::testing::run_until;
 
@@ -43,17 +44,12 @@ struct Harness {
     return o;
   }
   Result<void> commit(const Fence& fence = {}, CommitExtras extras = {}) {
-    std::optional<Result<void>> out;
-    store.commit(fence, std::move(extras), [&](auto r) { out = std::move(r); });
-    REQUIRE(run_until(io, [&] { return out.has_value(); }));
-    return *out;
+    return await_result<void>(io, [&](auto done) { store.commit(fence, std::move(extras), done); });
   }
   RoutingSnapshot load() {
-    std::optional<Result<RoutingSnapshot>> out;
-    store.load_snapshot([&](auto r) { out = std::move(r); });
-    REQUIRE(run_until(io, [&] { return out.has_value(); }));
-    REQUIRE(out->has_value());
-    return **out;
+    auto out = await_result<RoutingSnapshot>(io, [&](auto done) { store.load_snapshot(done); });
+    REQUIRE(out.has_value());
+    return *out;
   }
 
   boost::asio::io_context io;

@@ -7,20 +7,18 @@
 #include <map>
 #include <thread>
 
-#include "omniroute/v1/assignment.pb.h"
-#include "omniroute/v1/contact_event.pb.h"
+#include "tests/daemon/router_test_support.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/twilio_signer.h"
 
 using namespace omniroute::testing;
-using omniroute::v1::AssignmentEvent;
+using omniroute::testing::router::assignments_in;
 
 namespace {
 
 constexpr const char* kToken = "test-auth-token";
-constexpr const char* kAssignments = "omni:{demo}:assignments";
 
 constexpr const char* kRules = R"(version: 1
 tiers:
@@ -104,20 +102,10 @@ struct Daemon {
   std::uint16_t port = 0;
 };
 
-std::vector<AssignmentEvent> assignments(const RedisServer& redis) {
-  std::vector<AssignmentEvent> out;
-  for (const auto& [id, fields] : redis.xrange(kAssignments)) {
-    AssignmentEvent a;
-    REQUIRE(a.ParseFromString(fields.at(1)));
-    out.push_back(a);
-  }
-  return out;
-}
-
 // contact id → how many events of `kind` name it.
 std::map<std::string, int> count_of(const RedisServer& redis, omniroute::v1::AssignmentKind kind) {
   std::map<std::string, int> out;
-  for (const auto& a : assignments(redis)) {
+  for (const auto& a : assignments_in(redis)) {
     if (a.kind() == kind) ++out[a.contact_id()];
   }
   return out;
@@ -150,8 +138,8 @@ TEST_CASE("a signed Twilio SMS is queued and offered to the agent the rules decl
   auto rules = write_temp_file("rules.yaml", kRules);
   Daemon daemon(redis, rules, "node-a");
   REQUIRE(daemon.post_sms("SM1000", "+15550001000") == 200);
-  REQUIRE(eventually([&] { return assignments(redis).size() >= 3; }));
-  auto events = assignments(redis);
+  REQUIRE(eventually([&] { return assignments_in(redis).size() >= 3; }));
+  auto events = assignments_in(redis);
   CHECK(events[0].kind() == omniroute::v1::ASSIGNMENT_KIND_QUEUED);
   CHECK(events[1].kind() == omniroute::v1::ASSIGNMENT_KIND_OFFERED);
   CHECK(events[1].agent_id() == "ana");
@@ -200,12 +188,12 @@ TEST_CASE("two instances: one holds the lease, and the standby takes over when i
   Daemon& active = a.holds_lease() ? a : b;
   Daemon& standby = a.holds_lease() ? b : a;
   REQUIRE(active.post_sms("SMT1", "+15552000001") == 200);
-  REQUIRE(eventually([&] { return assignments(redis).size() >= 3; }));
+  REQUIRE(eventually([&] { return assignments_in(redis).size() >= 3; }));
 
   active.process.signal(SIGKILL);
   active.process.wait_exit();
   REQUIRE(eventually([&] { return standby.holds_lease(); }));
   REQUIRE(standby.post_sms("SMT2", "+15552000002") == 200);
-  REQUIRE(eventually([&] { return assignments(redis).size() >= 6; }));
+  REQUIRE(eventually([&] { return assignments_in(redis).size() >= 6; }));
   CHECK(count_of(redis, omniroute::v1::ASSIGNMENT_KIND_QUEUED).size() == 2);
 }
