@@ -30,8 +30,6 @@ fi
 
 # redis-server is started by omniroute itself (embedded default) and by the tests; the
 # distribution's own service is not needed.
-# Let ccache share objects between checkouts in different folders (CI clones afresh each run).
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 BUILD_DIR=${OMNIROUTE_BUILD_DIR:-build}
 BUILD_TYPE=${OMNIROUTE_BUILD_TYPE:-RelWithDebInfo}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "$@"
