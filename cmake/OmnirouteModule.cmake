@@ -27,6 +27,8 @@ function(omniroute_test name)
   cmake_parse_arguments(T "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_DEPS} omniroute_testmain)
+  # Tests find their data from here, not from __FILE__ (which ccache or a build may relativise).
+  target_compile_definitions(${name} PRIVATE OMNIROUTE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   omniroute_apply_flags(${name})
   set(props TIMEOUT 120)
   if(T_LABELS)

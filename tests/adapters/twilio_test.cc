@@ -25,7 +25,7 @@ const std::string kUrl = "https://omniroute.example.com/webhooks/twilio/demo";
 using Params = std::vector<std::pair<std::string, std::string>>;
 
 std::string golden(const std::string& name) {
-  const auto dir = std::filesystem::path(__FILE__).parent_path().parent_path() / "data/twilio";
+  const auto dir = std::filesystem::path(OMNIROUTE_SOURCE_DIR) / "tests/data/twilio";
   std::ifstream in(dir / name, std::ios::binary);
   REQUIRE(in.good());
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
