@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -95,6 +96,39 @@ struct RoutingConfig {
   std::chrono::seconds conversation_idle_close{86400};
 };
 
+// `api:` the agent and ops API (docs/api.md). Roles, from least to most power.
+enum class ApiRole { agent, supervisor, admin };
+std::string_view to_string(ApiRole role);
+std::optional<ApiRole> parse_api_role(std::string_view text);
+
+// A static token, stored as its SHA-256 (lower-case hex) so the file never holds the token.
+struct ApiTokenConfig {
+  std::string sha256;
+  ApiRole role = ApiRole::agent;
+  std::string name;   // for logs and as the command actor of supervisor/admin tokens
+  std::string agent;  // role agent: the agent id the token acts as
+};
+
+// A key that signs tokens minted by the organisation's backend; `id` is the token's `kid`.
+struct ApiSigningKey {
+  std::string id;
+  std::string secret;  // resolved from {env:}/{file:}
+};
+
+struct ApiTenantConfig {
+  std::vector<ApiTokenConfig> tokens;
+  std::vector<ApiSigningKey> signing_keys;
+};
+
+struct ApiConfig {
+  bool enabled = true;
+  // How long a command waits for the active router's result before answering 504.
+  std::chrono::milliseconds command_timeout{5000};
+  std::uint64_t max_body_bytes = 64 * 1024;
+  std::string web_root = "web";  // served at /console/ and /dashboard/; relative to the cwd
+  std::map<std::string, ApiTenantConfig> tenants;  // by tenant name
+};
+
 struct Config {
   ListenAddress listen;
   // How vendors reach us from outside, without a trailing slash. Empty: derived from the bound
@@ -107,6 +141,7 @@ struct Config {
   LogConfig log;
   std::vector<AdapterConfig> adapters;
   RoutingConfig routing;
+  ApiConfig api;
 
   // Worth logging at start-up, e.g. a secret written inline in the file. Never holds secrets.
   std::vector<std::string> warnings;

@@ -1,0 +1,124 @@
+// Signed tokens: base64url, the claims as JSON, HMAC-SHA256 over the version and the payload.
+#include "api/token.h"
+
+#include <array>
+#include <boost/json.hpp>
+
+#include "common/crypto.h"
+
+namespace omniroute::api {
+namespace {
+
+constexpr std::string_view kAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+Error malformed(std::string why) {
+  return make_error(Errc::unauthorized, "malformed token: " + why);
+}
+
+// The claims as JSON; unknown or missing keys, wrong types: the token is refused whole.
+Result<TokenClaims> claims_from_json(std::string_view text) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  if (ec || !value.is_object()) return malformed("payload is not a JSON object");
+  const auto& o = value.as_object();
+  if (o.size() != 5) return malformed("payload needs exactly kid, tenant, role, sub, exp");
+  TokenClaims c;
+  auto text_of = [&](const char* key, std::string& out) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_string() || v->as_string().empty()) return false;
+    out = std::string(v->as_string());
+    return true;
+  };
+  std::string role;
+  if (!text_of("kid", c.kid) || !text_of("tenant", c.tenant) || !text_of("role", role) ||
+      !text_of("sub", c.sub)) {
+    return malformed("kid, tenant, role and sub must be non-empty strings");
+  }
+  auto parsed_role = daemon::parse_api_role(role);
+  if (!parsed_role) return malformed("unknown role");
+  c.role = *parsed_role;
+  auto* exp = o.if_contains("exp");
+  if (!exp || !exp->is_int64()) return malformed("exp must be an integer (unix seconds)");
+  c.exp = exp->as_int64();
+  return c;
+}
+
+}  // namespace
+
+std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 4 + 2) / 3);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    buffer = (buffer << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buffer >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  static const auto table = [] {
+    std::array<int, 256> t{};
+    t.fill(-1);
+    for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
+      t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
+    }
+    return t;
+  }();
+  if (text.size() % 4 == 1) return std::nullopt;  // no byte ends there
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char c : text) {
+    int v = table[c];
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+std::string sign_token(const TokenClaims& claims, std::string_view secret) {
+  boost::json::object o;
+  o["kid"] = claims.kid;
+  o["tenant"] = claims.tenant;
+  o["role"] = std::string(daemon::to_string(claims.role));
+  o["sub"] = claims.sub;
+  o["exp"] = claims.exp;
+  std::string signed_part = "v1." + base64url_encode(boost::json::serialize(o));
+  return signed_part + "." +
+         base64url_encode(crypto::hmac(crypto::Digest::sha256, secret, signed_part));
+}
+
+Result<UnverifiedToken> parse_signed_token(std::string_view token) {
+  // A bearer token of kilobytes is not ours; refuse before decoding anything.
+  if (token.size() > 4096) return malformed("too long");
+  if (!looks_signed(token)) return malformed("expected v1.<payload>.<signature>");
+  auto dot = token.find('.', 3);
+  if (dot == std::string_view::npos) return malformed("expected v1.<payload>.<signature>");
+  auto payload = base64url_decode(token.substr(3, dot - 3));
+  auto signature = base64url_decode(token.substr(dot + 1));
+  if (!payload || !signature) return malformed("not base64url");
+  auto claims = claims_from_json(*payload);
+  if (!claims) return claims.error();
+  return UnverifiedToken{std::string(token.substr(0, dot)), std::move(*signature),
+                         std::move(*claims)};
+}
+
+bool signature_matches(const UnverifiedToken& token, std::string_view secret) {
+  return crypto::equal_constant_time(
+      crypto::hmac(crypto::Digest::sha256, secret, token.signed_part), token.signature);
+}
+
+}  // namespace omniroute::api
