@@ -11,7 +11,12 @@ PACKAGES=(
   libhiredis-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev catch2
   libssl-dev libsystemd-dev libgmime-3.0-dev
   redis-server redis-tools systemd curl openssl
+  chromium chromium-driver
 )
+# The browser tests (tests/browser/) run on Node.js with npm. Use the machine's own if it has one
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package); else Debian's.
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -26,6 +31,16 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The browser tests' packages (playwright-core, pinned in package-lock.json; it drives the
+# chromium installed above and downloads no browser). `npm ci` again only when the lock changed.
+lock_sum=$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)
+stamp=tests/browser/node_modules/.omniroute-lock-sha256
+if [[ ! -f $stamp || $(cat "$stamp") != "$lock_sum" ]]; then
+  echo "setup: npm ci in tests/browser"
+  (cd tests/browser && npm ci --no-audit --no-fund)
+  echo "$lock_sum" >"$stamp"
 fi
 
 # redis-server is started by omniroute itself (embedded default) and by the tests; the
