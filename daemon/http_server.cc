@@ -28,8 +28,10 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
+#include "daemon/http_websocket.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 
@@ -139,6 +141,8 @@ struct ServerCore {
         handler(std::move(h)),
         logger(l),
         connections_gauge(m.gauge("omniroute_http_connections", "Open HTTP client connections")),
+        websockets_gauge(m.gauge("omniroute_http_websockets",
+                                 "Open WebSocket connections (also counted as HTTP connections)")),
         rejected_too_large(rejected(m, "too_large")),
         rejected_header_too_large(rejected(m, "header_too_large")),
         rejected_malformed(rejected(m, "malformed")),
@@ -169,8 +173,10 @@ struct ServerCore {
 
   const HttpServerOptions options;
   const HttpHandler handler;
+  WebSocketUpgradeHandler websocket_handler;  // set before start(), read-only after
   Logger& logger;
   Gauge& connections_gauge;
+  Gauge& websockets_gauge;
   Counter& rejected_too_large;
   Counter& rejected_header_too_large;
   Counter& rejected_malformed;
@@ -193,7 +199,8 @@ bool safe_header(const std::string& name, const std::string& value) {
          !beast::iequals(n, "connection");
 }
 
-HttpRequest to_request(http::request<http::string_body>&& msg, const tcp::endpoint& peer,
+// Moves the body out of `msg`; the rest stays (a WebSocket handshake still needs the headers).
+HttpRequest to_request(http::request<http::string_body>& msg, const tcp::endpoint& peer,
                        const std::string& peer_address) {
   HttpRequest request;
   request.method = to_std(msg.method_string());
@@ -226,6 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   static asio::awaitable<void> run(std::shared_ptr<Session> self) {
     co_await self->serve();
+    if (self->websocket_) co_return;  // the socket went with it and is closed
     if (self->linger_) co_await self->linger_close();
     beast::error_code ec;
     self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -234,9 +242,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   asio::any_io_executor executor() { return stream_.get_executor(); }
 
-  // Drain: a connection between requests closes now; one mid-request finishes first. On strand.
-  void close_if_idle() {
-    if (idle_) stream_.cancel();
+  // Drain: a connection between requests closes now; one mid-request finishes first; a
+  // WebSocket is told the server is going away. On the strand.
+  void drain() {
+    if (websocket_) {
+      websocket_->channel()->close(1001, "server shutting down");
+    } else if (idle_) {
+      stream_.cancel();
+    }
   }
 
  private:
@@ -251,8 +264,12 @@ class Session : public std::enable_shared_from_this<Session> {
       auto& msg = parser_->get();
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
-      HttpResponse response =
-          co_await call_handler(to_request(parser_->release(), peer_, peer_address_));
+      if (core_.websocket_handler && detail::is_websocket_upgrade(msg)) {
+        if (!co_await upgrade(keep_alive)) co_return;
+        continue;
+      }
+      auto released = parser_->release();
+      HttpResponse response = co_await call_handler(to_request(released, peer_, peer_address_));
       keep_alive = keep_alive && !core_.draining.load();
       if (!co_await write(std::move(response), version, keep_alive) || !keep_alive) co_return;
     }
@@ -335,6 +352,43 @@ class Session : public std::enable_shared_from_this<Session> {
     core_.logger.info("http request rejected", {{"reason", reason}, {"remote", peer_address_}});
   }
 
+  // A request to upgrade: the WebSocket handler refuses it with a response (and the HTTP loop
+  // goes on if `keep_alive`: returns true) or accepts it, and the socket is a WebSocket until it
+  // closes (returns false).
+  asio::awaitable<bool> upgrade(bool keep_alive) {
+    auto msg = parser_->release();
+    unsigned version = msg.version();
+    if (core_.draining.load()) {
+      co_await write(json_error(503, "unavailable", "the server is shutting down"), version, false);
+      co_return false;
+    }
+    auto peer = detail::WebSocketPeer::create(stream_.get_executor(), core_.options.websocket,
+                                              core_.options.read_timeout, core_.logger);
+    std::variant<HttpResponse, WebSocketCallbacks> answer =
+        json_error(500, "internal", "the upgrade handler failed");
+    try {
+      answer = core_.websocket_handler(to_request(msg, peer_, peer_address_), peer->channel());
+    } catch (const std::exception& e) {
+      core_.logger.error("websocket upgrade handler threw", {{"what", e.what()}});
+    }
+    if (auto* refusal = std::get_if<HttpResponse>(&answer)) {
+      peer->abandon();
+      keep_alive = keep_alive && !core_.draining.load();
+      co_return co_await write(std::move(*refusal), version, keep_alive) && keep_alive;
+    }
+    websocket_ = std::move(peer);
+    core_.websockets_gauge.add(1);
+    struct Uncount {
+      Gauge& gauge;
+      ~Uncount() { gauge.add(-1); }
+    } uncount{core_.websockets_gauge};
+    // A drain that started while the handler ran has already passed this session by.
+    if (core_.draining.load()) websocket_->channel()->close(1001, "server shutting down");
+    co_await websocket_->serve(std::move(stream_), std::move(msg),
+                               std::get<WebSocketCallbacks>(std::move(answer)));
+    co_return false;
+  }
+
   // Calls the handler and suspends until its responder is called, from whatever thread.
   asio::awaitable<HttpResponse> call_handler(HttpRequest&& request) {
     auto slot = std::make_shared<ReplySlot>(stream_.get_executor());
@@ -406,6 +460,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string peer_address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<detail::WebSocketPeer> websocket_;  // set once upgraded; owns the socket
   bool idle_ = false;    // waiting between requests; drain may close it
   bool linger_ = false;  // we refused the request; drain the client's input before closing
 };
@@ -536,6 +591,10 @@ std::uint16_t HttpServer::port() const {
   return impl_->bound_port;
 }
 
+void HttpServer::set_websocket_handler(WebSocketUpgradeHandler handler) {
+  impl_->core.websocket_handler = std::move(handler);
+}
+
 boost::asio::io_context& HttpServer::context() {
   return impl_->ioc;
 }
@@ -551,7 +610,7 @@ void HttpServer::begin_drain() {
     }
   }
   for (auto& session : live) {
-    asio::post(session->executor(), [session] { session->close_if_idle(); });
+    asio::post(session->executor(), [session] { session->drain(); });
   }
 }
 

@@ -1,5 +1,6 @@
 // The daemon's HTTP/1.1 server: one coroutine per connection on its own strand, a pool of
-// threads over one io_context, limits and timeouts on every read, graceful drain on shutdown.
+// threads over one io_context, limits and timeouts on every read, graceful drain on shutdown,
+// and WebSocket upgrades handed to a WebSocketUpgradeHandler.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "daemon/http_types.h"
+#include "daemon/websocket.h"
 
 namespace boost::asio {
 class io_context;
@@ -34,6 +36,9 @@ struct HttpServerOptions {
   // Connections beyond this are accepted and closed at once.
   std::size_t max_connections = 10'000;
   std::chrono::milliseconds drain_timeout{10'000};
+  // Bounds for upgraded WebSocket connections; their handshakes (opening and closing) must
+  // complete within read_timeout.
+  WebSocketLimits websocket;
 };
 
 class HttpServer {
@@ -43,6 +48,10 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Requests that ask to upgrade to WebSocket go to `handler` instead of the HTTP handler.
+  // Without one they are ordinary requests. Call before start().
+  void set_websocket_handler(WebSocketUpgradeHandler handler);
+
   // Binds and listens, then starts the threads. Throws std::runtime_error if it cannot bind.
   void start();
   // The bound port; meaningful after start().
@@ -50,8 +59,9 @@ class HttpServer {
   // The pool's io_context, for the daemon's own timers and signal handling.
   boost::asio::io_context& context();
 
-  // Stops accepting, closes idle keep-alive connections, and makes in-flight requests answer
-  // with "Connection: close". From a non-pool thread the listening socket is closed on return.
+  // Stops accepting, closes idle keep-alive connections, makes in-flight requests answer
+  // with "Connection: close", and closes WebSockets with 1001 (going away). From a non-pool thread
+  // the listening socket is closed on return.
   void begin_drain();
   // Blocks until no connection is left or the timeout passes; true if drained. Not from a pool
   // thread.
@@ -61,7 +71,7 @@ class HttpServer {
   // not from a pool thread.
   void stop();
 
-  std::size_t connections() const;  // open client connections now
+  std::size_t connections() const;  // open client connections now, WebSockets included
 
  private:
   class Impl;
