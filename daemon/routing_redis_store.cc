@@ -223,6 +223,7 @@ std::string contact_to_json(const ContactRecord& c) {
                  {"agent", c.agent},
                  {"offer_expires_ms", c.offer_expires_ms},
                  {"completed_ms", c.completed_ms},
+                 {"answered_ms", c.answered_ms},
                  {"declined_by", strings(c.declined_by)}};
   return json::serialize(o);
 }
@@ -248,6 +249,8 @@ Result<ContactRecord> contact_from_json(std::string_view text) {
     c.agent = str(o, "agent");
     c.offer_expires_ms = num(o, "offer_expires_ms");
     c.completed_ms = num(o, "completed_ms");
+    // Added with transfers; records written before have none (0: not answered yet, or unknown).
+    if (o.contains("answered_ms")) c.answered_ms = num(o, "answered_ms");
     c.declined_by = read_strings(o.at("declined_by"));
     return c;
   });

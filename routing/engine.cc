@@ -49,6 +49,8 @@ std::string_view to_string(EventKind kind) {
       return "requeued";
     case EventKind::withdrawn:
       return "withdrawn";
+    case EventKind::transferred:
+      return "transferred";
   }
   return "unknown";
 }
@@ -87,12 +89,21 @@ const QueueSpec& Engine::Impl::queue_of(const ContactState& c) const {
 
 void Engine::Impl::emit(EventKind kind, const ContactState& c, std::string agent,
                         std::string reason, TimePoint expires, int step) {
-  sink.on_event(EngineEvent{kind, now, c.rec.id, std::move(agent), c.rec.queue, expires, step,
-                            std::move(reason)});
+  EngineEvent e = event_of(kind, std::move(reason));
+  e.at_ms = now;
+  e.contact = c.rec.id;
+  e.agent = std::move(agent);
+  e.queue = c.rec.queue;
+  e.expires_ms = expires;
+  e.step = step;
+  sink.on_event(e);
 }
 
 void Engine::Impl::emit_agent(EventKind kind, const AgentState& a, std::string reason) {
-  sink.on_event(EngineEvent{kind, now, {}, a.id(), {}, 0, -1, std::move(reason)});
+  EngineEvent e = event_of(kind, std::move(reason));
+  e.at_ms = now;
+  e.agent = a.id();
+  sink.on_event(e);
 }
 
 void Engine::Impl::recompute_required(ContactState& c) {
@@ -272,27 +283,36 @@ void Engine::Impl::activate(ContactState& c, AgentState& a) {
   save(a);
   c.rec.status = ContactStatus::active;
   c.rec.offer_expires_ms = 0;
+  if (c.rec.answered_ms == 0) c.rec.answered_ms = now;
   touch(c);
   remember_sticky(c.rec.customer_id, a.id());
   emit(EventKind::accepted, c, a.id(), queue_of(c).auto_accept ? "auto-accept" : "agent accepted");
 }
 
-// Takes an un-accepted offer back: the agent loses the load, the contact waits again at its
-// original place (its key is unchanged) and both are matched again at the end of the operation.
-void Engine::Impl::release(ContactState& c, AgentState& a) {
+// The contact's agent (offered or active) lets go of it and gains the room back; it is matched
+// again at the end of the operation. The contact's own fields are the caller's to change.
+void Engine::Impl::unassign(ContactState& c) {
+  AgentState& a = agents.at(c.rec.agent);
   {
     AgentIndex::Reindex reindex(index, a);
     --a.total_load;
     --a.load_by_channel[c.rec.channel];
     a.offers.erase(c.rec.id);
+    a.active.erase(c.rec.id);
     a.rec.idle_since_ms = now;
   }
   save(a);
+  dirty_agents.push_back(a.id());
+}
+
+// Takes an un-accepted offer back: the agent loses the load, the contact waits again at its
+// original place (its key is unchanged) and both are matched again at the end of the operation.
+void Engine::Impl::release(ContactState& c, AgentState& /*holder*/) {
+  unassign(c);
   c.rec.status = ContactStatus::waiting;
   c.rec.agent.clear();
   c.rec.offer_expires_ms = 0;
   dirty_contacts.push_back(c.rec.id);
-  dirty_agents.push_back(a.id());
 }
 
 void Engine::Impl::decline(ContactState& c, const std::string& agent_id) {
@@ -338,23 +358,17 @@ void Engine::Impl::prune_sticky() {
 
 // The contact leaves the engine: its agent (if any) gets the room back, the record is kept as
 // completed for the retention so that a replayed enqueue is a no-op.
-void Engine::Impl::finish(ContactState& c, EventKind kind, const std::string& reason) {
+void Engine::Impl::finish(ContactState& c, EngineEvent event) {
   const std::string id = c.rec.id, agent_id = c.rec.agent;
   if (c.rec.status != ContactStatus::waiting) {
-    AgentState& a = agents.at(agent_id);
-    {
-      AgentIndex::Reindex reindex(index, a);
-      --a.total_load;
-      --a.load_by_channel[c.rec.channel];
-      a.offers.erase(id);
-      a.active.erase(id);
-      a.rec.idle_since_ms = now;
-    }
-    save(a);
+    unassign(c);
     if (c.rec.status == ContactStatus::active) remember_sticky(c.rec.customer_id, agent_id);
-    dirty_agents.push_back(agent_id);
   }
-  emit(kind, c, agent_id, reason);
+  event.at_ms = now;
+  event.contact = id;
+  event.agent = agent_id;
+  event.queue = c.rec.queue;
+  sink.on_event(event);
   untouch(c);
   c.rec.status = ContactStatus::completed;
   c.rec.completed_ms = now;
@@ -506,13 +520,17 @@ Result<void> Engine::reject(const std::string& contact_ref, const std::string& a
   return {};
 }
 
-Result<void> Engine::complete(const std::string& contact_ref, const std::string& agent_ref) {
+Result<void> Engine::complete(const std::string& contact_ref, const std::string& agent_ref,
+                              const std::string& wrap_up_code, const std::string& note) {
   // Copies: the caller may pass references into our own records, which this call changes.
   const std::string contact_id = contact_ref, agent_id = agent_ref;
   Impl& m = *impl_;
   auto held = m.held_by(contact_id, agent_id, ContactStatus::active);
   if (!held) return held.error();
-  m.finish(**held, EventKind::completed, "completed by agent");
+  EngineEvent event = event_of(EventKind::completed, "completed by agent");
+  event.wrap_up_code = wrap_up_code;
+  event.note = note;
+  m.finish(**held, std::move(event));
   m.settle();
   return {};
 }
@@ -526,7 +544,8 @@ Result<void> Engine::withdraw(const std::string& contact_ref, const std::string&
     if (m.finished.contains(contact_id)) return {};  // already gone: a replay changes nothing
     return not_found("contact", contact_id);
   }
-  m.finish(it->second, EventKind::withdrawn, reason.empty() ? "withdrawn" : reason);
+  EngineEvent event = event_of(EventKind::withdrawn, reason.empty() ? "withdrawn" : reason);
+  m.finish(it->second, std::move(event));
   m.settle();
   return {};
 }
@@ -633,6 +652,29 @@ std::size_t Engine::waiting_count() const {
   return static_cast<std::size_t>(
       std::count_if(impl_->contacts.begin(), impl_->contacts.end(),
                     [](const auto& kv) { return kv.second.rec.status == ContactStatus::waiting; }));
+}
+
+EngineCounts Engine::counts() const {
+  EngineCounts n;
+  for (const auto& q : impl_->config.queues) n.waiting_by_queue[q.name] = 0;
+  for (const auto& [id, c] : impl_->contacts) {
+    switch (c.rec.status) {
+      case ContactStatus::waiting:
+        ++n.waiting;
+        ++n.waiting_by_queue[c.rec.queue];
+        break;
+      case ContactStatus::offered:
+        ++n.offered;
+        break;
+      default:
+        ++n.active;
+    }
+  }
+  for (const auto& [id, a] : impl_->agents) {
+    auto p = a.rec.presence;
+    ++(p == Presence::available ? n.available : p == Presence::away ? n.away : n.offline);
+  }
+  return n;
 }
 
 const ContactRecord* Engine::open_contact(const std::string& customer_id,

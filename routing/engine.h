@@ -40,8 +40,9 @@ enum class EventKind {
   sla_breached,
   completed,
   agent_set_away,
-  requeued,   // re-evaluated (rules reload, requeue()): a new decision, queue or urgency
-  withdrawn,  // left the engine without completing: abandoned by the customer, closed by the API
+  requeued,     // re-evaluated (rules reload, requeue()): a new decision, queue or urgency
+  withdrawn,    // left the engine without completing: abandoned by the customer, closed by the API
+  transferred,  // moved by its agent or a supervisor to another queue or agent (transfer())
 };
 std::string_view to_string(EventKind kind);
 
@@ -55,7 +56,18 @@ struct EngineEvent {
   TimePoint expires_ms = 0;  // offered: the reservation's deadline (0 when auto-accepted)
   int step = -1;             // escalated: index of the step in the queue's escalation list
   std::string reason;
+  // completed: what the agent recorded when closing the conversation (complete()).
+  std::string wrap_up_code;
+  std::string note;
 };
+
+// An event of `kind` with `reason`, every other field at its default.
+inline EngineEvent event_of(EventKind kind, std::string reason) {
+  EngineEvent e{};
+  e.kind = kind;
+  e.reason = std::move(reason);
+  return e;
+}
 
 class EventSink {
  public:
@@ -68,6 +80,23 @@ struct AgentLoad {
   std::map<std::string, int> by_channel;
   std::vector<std::string> offers;  // contact ids offered and not yet accepted
   std::vector<std::string> active;
+};
+
+// Where transfer() sends a contact: exactly one of the two is set.
+struct TransferTarget {
+  std::string queue;  // it waits there; escalation starts over in that queue
+  std::string agent;  // it is offered to that agent directly
+};
+
+// Counts over the whole engine, for the ops dashboard's samples. O(contacts + agents).
+struct EngineCounts {
+  std::size_t waiting = 0;
+  std::size_t offered = 0;
+  std::size_t active = 0;
+  std::size_t available = 0;
+  std::size_t away = 0;
+  std::size_t offline = 0;
+  std::map<std::string, std::size_t> waiting_by_queue;  // every queue, 0 included
 };
 
 // The daemon's answer to "where does this contact go under the new rules?" during reconfigure():
@@ -106,7 +135,19 @@ class Engine {
   Result<void> accept(const std::string& contact_id, const std::string& agent_id);
   Result<void> reject(const std::string& contact_id, const std::string& agent_id,
                       const std::string& reason);
-  Result<void> complete(const std::string& contact_id, const std::string& agent_id);
+  // The conversation ends; `wrap_up_code` and `note` (what the agent recorded) go into the
+  // completed event.
+  Result<void> complete(const std::string& contact_id, const std::string& agent_id,
+                        const std::string& wrap_up_code = {}, const std::string& note = {});
+  // Hands a contact over (docs/routing-engine.md, "Transfer"). It keeps its id, arrival, SLA
+  // deadline and priority; its previous agent (if any) gains the room. To a queue: it waits
+  // there, escalation starting over. To an agent: it is offered to that agent directly, skills
+  // not checked (a person chose them); Errc::conflict when that agent is not available or has no
+  // room on the channel. `by_agent` non-empty: the contact must be active with that agent
+  // (conflict otherwise); empty: a supervisor, any waiting, offered or active contact.
+  // Errc::not_found for an unknown contact, queue or agent; a completed contact is a conflict.
+  Result<void> transfer(const std::string& contact_id, const std::string& by_agent,
+                        const TransferTarget& target, const std::string& reason = {});
 
   // Rules reload (invariant 6: a config change never drops work). Swaps the queue specs in one
   // step; then, for every waiting contact, asks `rematch` for its decision under the new rules
@@ -154,6 +195,7 @@ class Engine {
   // The waiting contacts of a queue, most urgent first (O(n): for ops views, not decisions).
   std::vector<std::string> waiting_in(const std::string& queue) const;
   std::size_t waiting_count() const;
+  EngineCounts counts() const;
   // The open (waiting, offered or active) contact of a customer on a channel, for threading.
   const ContactRecord* open_contact(const std::string& customer_id,
                                     const std::string& channel) const;

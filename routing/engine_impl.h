@@ -103,6 +103,7 @@ struct Engine::Impl {
   void fill_agent(AgentState& a);
   void offer(ContactState& c, AgentState& a, const std::string& reason);
   void activate(ContactState& c, AgentState& a);
+  void unassign(ContactState& c);
   void release(ContactState& c, AgentState& a);
   void decline(ContactState& c, const std::string& agent_id);
   void return_offers(AgentState& a, const std::string& why);
@@ -111,7 +112,8 @@ struct Engine::Impl {
   static std::string open_key(const std::string& customer, const std::string& channel);
   void remember_sticky(const std::string& customer, const std::string& agent);
   void prune_sticky();
-  void finish(ContactState& c, EventKind kind, const std::string& reason);
+  // The contact leaves the engine with `event` (kind, reason, wrap-up; the rest is filled in).
+  void finish(ContactState& c, EngineEvent event);
   bool is_closed(std::size_t queue) const;
   void rebuild_queue_index();
 
@@ -127,6 +129,14 @@ struct Engine::Impl {
   void time_out(ContactState& c);
   void escalate(ContactState& c);
   void overflow(ContactState& c);
+  // The skills a contact needs in `target`: that queue's plus the extra ones its rule added.
+  std::vector<SkillRequirement> skills_for(const ContactState& c, const QueueSpec& target) const;
+  // Moves a contact to `target` with a fresh start there (overflow, transfer): no relaxation,
+  // no also_queues, escalation from step 0 counted from now, a new round of offers.
+  void move_to(ContactState& c, const QueueSpec& target);
+
+  // --- transfer (engine_transfer.cc) ---
+  Result<ContactState*> transferable(const std::string& contact_id, const std::string& by_agent);
 };
 
 }  // namespace omniroute::routing

@@ -38,8 +38,11 @@ TimePoint Engine::Impl::compute_due(const ContactState& c) const {
   if (!unanswered(r)) return kNever;
   TimePoint due = kNever;
   if (r.status == ContactStatus::offered && r.offer_expires_ms != 0) due = r.offer_expires_ms;
-  if (!r.sla_warned) due = std::min(due, warning_at(c));
-  if (!r.sla_breached && r.decision.sla_deadline > 0) due = std::min(due, r.decision.sla_deadline);
+  // A contact transferred back to a queue after its first answer has no SLA timers left.
+  if (!r.sla_warned && r.answered_ms == 0) due = std::min(due, warning_at(c));
+  if (!r.sla_breached && r.answered_ms == 0 && r.decision.sla_deadline > 0) {
+    due = std::min(due, r.decision.sla_deadline);
+  }
   const QueueSpec& q = queue_of(c);
   // Out of hours a waiting contact only runs its SLA timers; set_queue_open restarts the rest.
   if (r.status == ContactStatus::waiting && is_closed(queue_index.at(r.queue))) return due;
@@ -58,13 +61,14 @@ void Engine::Impl::fire(ContactState& c) {
   if (r.status == ContactStatus::offered && r.offer_expires_ms != 0 && r.offer_expires_ms <= now) {
     time_out(c);
   }
-  if (!r.sla_warned && warning_at(c) <= now) {
+  if (!r.sla_warned && r.answered_ms == 0 && warning_at(c) <= now) {
     r.sla_warned = true;
     emit(EventKind::sla_warning, c, r.agent,
          "waited " + std::to_string(now - r.arrival_ms) + " ms, SLA deadline " +
              std::to_string(r.decision.sla_deadline));
   }
-  if (!r.sla_breached && r.decision.sla_deadline > 0 && r.decision.sla_deadline <= now) {
+  if (!r.sla_breached && r.answered_ms == 0 && r.decision.sla_deadline > 0 &&
+      r.decision.sla_deadline <= now) {
     r.sla_breached = true;
     r.sla_warned = true;  // a breach makes a later warning meaningless
     emit(EventKind::sla_breached, c, r.agent,
@@ -126,15 +130,9 @@ void Engine::Impl::escalate(ContactState& c) {
   dirty_contacts.push_back(r.id);
 }
 
-// max_wait reached: the contact moves to the overflow queue, keeping its arrival, deadline and
-// priority (its urgency), taking that queue's skills plus the rule's extra ones, and starting
-// that queue's escalation steps from now.
-void Engine::Impl::overflow(ContactState& c) {
-  ContactRecord& r = c.rec;
-  const QueueSpec& from = queue_of(c);
-  auto to = queue_index.find(from.overflow_queue);
-  if (to == queue_index.end() || from.name == from.overflow_queue) return;
-  const QueueSpec& target = config.queues[to->second];
+std::vector<SkillRequirement> Engine::Impl::skills_for(const ContactState& c,
+                                                       const QueueSpec& target) const {
+  const ContactRecord& r = c.rec;
   const auto decided_queue = queue_index.find(r.decision.queue);
   static const std::vector<SkillRequirement> kNone;
   const auto& decided_skills = decided_queue == queue_index.end()
@@ -147,18 +145,36 @@ void Engine::Impl::overflow(ContactState& c) {
     };
     if (!in(decided_skills) && !in(skills)) skills.push_back(extra);
   }
+  return skills;
+}
+
+void Engine::Impl::move_to(ContactState& c, const QueueSpec& target) {
+  ContactRecord& r = c.rec;
+  r.base_skills = skills_for(c, target);
   r.queue = target.name;
   r.queue_entered_ms = now;
-  r.base_skills = std::move(skills);
   r.relaxed_by = 0;
   r.also_queues.clear();
   r.next_step = 0;
   r.declined_by.clear();
   recompute_required(c);
-  emit(EventKind::overflowed, c, {},
-       "max wait " + std::to_string(from.max_wait->count()) + " ms in " + from.name +
-           " reached → " + target.name);
-  dirty_contacts.push_back(r.id);
+}
+
+// max_wait reached: the contact moves to the overflow queue, keeping its arrival, deadline and
+// priority (its urgency), taking that queue's skills plus the rule's extra ones, and starting
+// that queue's escalation steps from now.
+void Engine::Impl::overflow(ContactState& c) {
+  const QueueSpec& from = queue_of(c);
+  auto to = queue_index.find(from.overflow_queue);
+  if (to == queue_index.end() || from.name == from.overflow_queue) return;
+  const QueueSpec& target = config.queues[to->second];
+  const std::string from_name = from.name;
+  const auto max_wait = from.max_wait->count();
+  move_to(c, target);
+  emit(
+      EventKind::overflowed, c, {},
+      "max wait " + std::to_string(max_wait) + " ms in " + from_name + " reached → " + target.name);
+  dirty_contacts.push_back(c.rec.id);
 }
 
 void Engine::on_time() {

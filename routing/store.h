@@ -40,6 +40,9 @@ struct ContactRecord {
   std::string agent;               // offered to / handled by (empty while waiting)
   TimePoint offer_expires_ms = 0;  // offered without auto-accept
   TimePoint completed_ms = 0;
+  // When an agent first accepted it (its first response; 0 until then). SLA timers stop for
+  // good at that moment, also if the contact is later transferred back to a queue.
+  TimePoint answered_ms = 0;
   // Agents that rejected or let an offer expire in this round; the last one declined last.
   std::vector<std::string> declined_by;
 
