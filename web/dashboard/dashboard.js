@@ -102,7 +102,16 @@ function renderAgents(groups) {
       g.agents?.length ? el('ul', {}, g.agents.map((a) => el('li', {},
         a.name ?? a.id ?? String(a),
         a.presence === 'away' && (a.away_reason ?? a.reason)
-          ? ` (${a.away_reason ?? a.reason})` : ''))) : null)));
+          ? ` (${a.away_reason ?? a.reason})` : '',
+        workOf(a)))) : null)));
+}
+
+// " · 1 active, 1 offered" for an agent with work, nothing otherwise.
+function workOf(agent) {
+  const parts = [];
+  if (agent.load?.active) parts.push(`${agent.load.active} active`);
+  if (agent.load?.offered) parts.push(`${agent.load.offered} offered`);
+  return parts.length ? ` · ${parts.join(', ')}` : '';
 }
 
 function renderTotals(queues, samples) {
