@@ -1,0 +1,73 @@
+// Internal to api/: the state behind Api, shared by api.cc (HTTP dispatch) and api_socket.cc
+// (the WebSocket upgrade).
+#pragma once
+
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "api/agent_sockets.h"
+#include "api/api.h"
+#include "api/call.h"
+#include "api/command_bus.h"
+#include "api/static_files.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+
+namespace omniroute::api {
+
+// A request that passed routing, authentication and the route's role check.
+struct Admitted {
+  const RouteSpec* route;
+  Principal who;
+  std::map<std::string, std::string> params;
+  daemon::TenantKeys keys;
+};
+
+class Api::Impl {
+ public:
+  Impl(boost::asio::io_context& io, daemon::RedisClient& redis, ApiOptions options,
+       const Clock& clock, daemon::Logger& log, daemon::Metrics& metrics);
+
+  void start();
+  void stop();
+  bool ready() const;
+  void handle_api(daemon::HttpRequest&& request, daemon::Responder respond);
+  std::variant<daemon::HttpResponse, daemon::WebSocketCallbacks> upgrade(
+      const daemon::HttpRequest& request, std::shared_ptr<daemon::WebSocketChannel> channel);
+  void update_config(const daemon::ApiConfig& config);
+
+  // Routing, authentication and role: the admitted request, or the response refusing it.
+  std::variant<Admitted, daemon::HttpResponse> admit(const daemon::HttpRequest& request,
+                                                     bool websocket);
+  // Logs and counts a refusal (never the token).
+  void denied(const Denial& d, std::string_view tenant, std::string_view route,
+              std::string_view who);
+  void dispatch(const CallPtr& call);
+  void arm_sweep();
+  void on_assignment(const std::string& tenant, const std::string& payload);
+  void lookup_message(const std::string& tenant, const std::string& customer,
+                      const std::string& event_id,
+                      std::function<void(std::optional<boost::json::object>)> done);
+  void send_hello(std::uint64_t socket, const daemon::TenantKeys& keys, const std::string& agent);
+
+  boost::asio::io_context& io;
+  ApiOptions options;
+  const Clock& clock;
+  daemon::Logger& log;
+  daemon::Metrics& metrics;
+  Authenticator auth;
+  CommandBus bus;
+  AgentSockets sockets;
+  Services services;
+  std::atomic<std::size_t> max_body_bytes;
+  std::unique_ptr<StaticFiles> static_files;
+  std::vector<std::unique_ptr<TenantTail>> tails;
+  boost::asio::steady_timer sweep;
+  std::atomic<bool> stopped{false};
+};
+
+}  // namespace omniroute::api

@@ -1,0 +1,179 @@
+// The tail loop: XREVRANGE each stream for its last id, then XREAD BLOCK from those ids for ever.
+// Redis errors retry after a pause with the same cursors, so nothing in between is skipped
+// (within the streams' MAXLEN).
+#include "api/tenant_tail.h"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <charconv>
+
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+
+namespace omniroute::api {
+
+using daemon::RedisReply;
+
+struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
+  Impl(boost::asio::io_context& io, TailOptions o, daemon::TenantKeys k, TailSinks s,
+       daemon::Logger& l)
+      : options(std::move(o)),
+        keys(std::move(k)),
+        sinks(std::move(s)),
+        log(l),
+        redis(io, client_options(options), l, metrics),
+        timer(io) {}
+
+  static daemon::RedisClientOptions client_options(const TailOptions& o) {
+    auto r = o.redis;
+    r.connections = 1;
+    // A blocked XREAD is not a slow command: allow it its block time on top.
+    r.command_timeout = r.command_timeout + o.block;
+    return r;
+  }
+
+  std::string results_key() const { return keys.base() + ":results"; }
+  std::string assignments_key() const { return keys.assignments(); }
+
+  void init();
+  void read();
+  void retry(void (Impl::*step)());
+  void dispatch(const RedisReply& reply);
+  void dispatch_result(const RedisReply& fields);
+
+  TailOptions options;
+  daemon::TenantKeys keys;
+  TailSinks sinks;
+  daemon::Logger& log;
+  daemon::Metrics metrics;  // the tail's own connection stats stay out of /metrics
+  daemon::RedisClient redis;
+  boost::asio::steady_timer timer;
+  std::string results_cursor = "0-0";
+  std::string assignments_cursor = "0-0";
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopped{false};
+};
+
+namespace {
+
+// The id of the last entry of an XREVRANGE ... COUNT 1 reply, or "0-0" for an empty stream.
+std::string last_id(const RedisReply& reply) {
+  if (reply.is_array() && !reply.elements.empty() && reply.elements[0].is_array() &&
+      !reply.elements[0].elements.empty()) {
+    return reply.elements[0].elements[0].str;
+  }
+  return "0-0";
+}
+
+const std::string* field(const RedisReply& fields, std::string_view name) {
+  for (std::size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+    if (fields.elements[i].str == name) return &fields.elements[i + 1].str;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void TenantTail::Impl::retry(void (Impl::*step)()) {
+  if (stopped) return;
+  timer.expires_after(options.retry);
+  timer.async_wait([self = shared_from_this(), step](const boost::system::error_code& ec) {
+    if (!ec && !self->stopped) ((*self).*step)();
+  });
+}
+
+// Both cursors in one MULTI would need a transaction; two reads are enough because a result
+// can only appear after a command, and commands wait for ready.
+void TenantTail::Impl::init() {
+  redis.command({"XREVRANGE", results_key(), "+", "-", "COUNT", "1"}, [self = shared_from_this()](
+                                                                          Result<RedisReply> r) {
+    if (!r || r->is_error()) return self->retry(&Impl::init);
+    self->results_cursor = last_id(*r);
+    self->redis.command({"XREVRANGE", self->assignments_key(), "+", "-", "COUNT", "1"},
+                        [self](Result<RedisReply> r2) {
+                          if (!r2 || r2->is_error()) return self->retry(&Impl::init);
+                          self->assignments_cursor = last_id(*r2);
+                          self->ready = true;
+                          self->read();
+                        });
+  });
+}
+
+void TenantTail::Impl::read() {
+  if (stopped) return;
+  redis.command(
+      {"XREAD", "COUNT", "100", "BLOCK", std::to_string(options.block.count()), "STREAMS",
+       results_key(), assignments_key(), results_cursor, assignments_cursor},
+      [self = shared_from_this()](Result<RedisReply> r) {
+        if (!r || r->is_error()) {
+          if (!self->stopped) {
+            self->log.warn("api tail read failed, retrying", {{"tenant", self->keys.tenant()}});
+          }
+          return self->retry(&Impl::read);
+        }
+        self->dispatch(*r);
+        self->read();
+      });
+}
+
+// Reply: nil on timeout, else [[stream, [[id, [field, value...]]...]]...].
+void TenantTail::Impl::dispatch(const RedisReply& reply) {
+  if (!reply.is_array()) return;
+  for (const auto& stream : reply.elements) {
+    if (!stream.is_array() || stream.elements.size() != 2) continue;
+    const bool results = stream.elements[0].str == results_key();
+    for (const auto& entry : stream.elements[1].elements) {
+      if (entry.elements.size() != 2) continue;
+      (results ? results_cursor : assignments_cursor) = entry.elements[0].str;
+      if (results) {
+        dispatch_result(entry.elements[1]);
+      } else if (const auto* e = field(entry.elements[1], "e"); e && sinks.on_assignment) {
+        sinks.on_assignment(*e);
+      }
+    }
+  }
+}
+
+void TenantTail::Impl::dispatch_result(const RedisReply& fields) {
+  const auto* id = field(fields, "id");
+  const auto* status = field(fields, "status");
+  const auto* body = field(fields, "body");
+  int code = 0;
+  if (!id || !status || !body ||
+      std::from_chars(status->data(), status->data() + status->size(), code).ec != std::errc()) {
+    log.warn("api tail: malformed result entry", {{"tenant", keys.tenant()}});
+    return;
+  }
+  if (sinks.on_result) sinks.on_result(*id, code, *body);
+}
+
+TenantTail::TenantTail(boost::asio::io_context& io, TailOptions options, daemon::TenantKeys keys,
+                       TailSinks sinks, daemon::Logger& log)
+    : impl_(
+          std::make_shared<Impl>(io, std::move(options), std::move(keys), std::move(sinks), log)) {}
+
+TenantTail::~TenantTail() {
+  stop();
+}
+
+void TenantTail::start() {
+  impl_->redis.start();
+  impl_->init();
+}
+
+void TenantTail::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  impl_->timer.cancel();
+  impl_->redis.stop();
+}
+
+bool TenantTail::initialised() const {
+  return impl_->ready.load();
+}
+
+const daemon::TenantKeys& TenantTail::keys() const {
+  return impl_->keys;
+}
+
+}  // namespace omniroute::api
