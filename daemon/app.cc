@@ -3,6 +3,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "api/api.h"
 #include "common/clock.h"
 #include "daemon/embedded_redis.h"
 #include "daemon/file_watch.h"
@@ -97,8 +99,10 @@ class App::Impl {
     ingest_.emplace(*store_, *redis_, config_.streams.prefix, metrics_, logger_,
                     SystemClock::instance());
     install_endpoints(config_, config_.listen);
+    make_api();
     server_->start();
     redis_->start();
+    if (api_) api_->start();
     start_routers();
     bound_ = ListenAddress{config_.listen.host, server_->port()};
     if (config_.listen.port == 0) install_endpoints(config_, bound_);  // URLs need the real port
@@ -133,6 +137,31 @@ class App::Impl {
     o.command_timeout = r.command_timeout;
     o.connect_timeout = r.connect_timeout;
     return o;
+  }
+
+  // The API role: routes under /api/, the agents' WebSockets, the console's files, and a tail
+  // per tenant (every tenant routed here or given API tokens).
+  void make_api() {
+    if (!config_.api.enabled) return;
+    api::ApiOptions o;
+    o.prefix = config_.streams.prefix;
+    o.config = config_.api;
+    o.tenants = config_.routing.tenants;
+    for (const auto& [tenant, unused] : config_.api.tenants) {
+      if (std::find(o.tenants.begin(), o.tenants.end(), tenant) == o.tenants.end()) {
+        o.tenants.push_back(tenant);
+      }
+    }
+    o.tail.redis = redis_options();
+    api_.emplace(server_->context(), *redis_, std::move(o), SystemClock::instance(), logger_,
+                 metrics_);
+    // The queue view reads SLA targets and skills from the rules; a missing or bad file only
+    // leaves them out (the router role reports it).
+    if (std::filesystem::exists(config_.routing.rules_file)) {
+      if (auto rules = routing::load_rules_file(config_.routing.rules_file))
+        api_->set_rules(*rules);
+    }
+    server_->set_websocket_handler(api_->websocket_handler());
   }
 
   // The router role: one Router per configured tenant on the server's io_context, each with
@@ -187,6 +216,7 @@ class App::Impl {
       return;
     }
     for (auto& router : routers_) router->set_rules(*rules);
+    if (api_) api_->set_rules(*rules);
     logger_.info("rules reloaded",
                  {{"path", config_.routing.rules_file}, {"version", (*rules)->version}});
   }
@@ -204,13 +234,19 @@ class App::Impl {
     if (request.path == "/metrics") {
       return respond(text(200, "text/plain; version=0.0.4", metrics_.render()));
     }
+    if (api_ && api_->try_handle(request, respond)) return;
     if (ingest_->try_handle(request, respond)) return;
     respond(json_error(404, "not_found", "no route for " + request.path));
   }
 
   HttpResponse readiness() const {
-    if (redis_->ready()) return text(200, "application/json", "{\"status\":\"ready\"}");
-    auto response = json_error(503, "not_ready", "redis is not reachable");
+    const bool redis_up = redis_->ready();
+    // The API answers commands only once its tails have their cursors (docs/commands.md).
+    if (redis_up && (!api_ || api_->ready())) {
+      return text(200, "application/json", "{\"status\":\"ready\"}");
+    }
+    auto response =
+        json_error(503, "not_ready", redis_up ? "api tails starting" : "redis is not reachable");
     response.headers.emplace_back("Retry-After", "1");
     return response;
   }
@@ -263,6 +299,8 @@ class App::Impl {
     } else {
       warn_about_restart_only_changes(*fresh);
       ingest_->set_endpoints(std::move(*endpoints));
+      if (api_) api_->update_config(fresh->api);
+      config_.api = fresh->api;
       logger_.set_level(fresh->log.level);
       logger_.set_redact_bodies(fresh->log.redact_bodies);
       for (const auto& w : fresh->warnings) logger_.warn("config warning", {{"detail", w}});
@@ -300,12 +338,14 @@ class App::Impl {
   int shutdown() {
     sd_notify(0, "STOPPING=1");
     for (auto& router : routers_) router->stop();  // hands the lease over while draining
+    if (api_) api_->stop();                        // closes the agents' sockets (1001)
     server_->begin_drain();
     bool drained = server_->wait_drained(config_.http.drain_timeout);
     logger_.info("drained", {{"complete", drained}});
     redis_->stop();
     server_->stop();
     routers_.clear();
+    api_.reset();  // after the pool has stopped: no tail or timer callback is left to run
     ingest_.reset();
     store_.reset();
     redis_.reset();
@@ -331,6 +371,7 @@ class App::Impl {
   std::optional<RedisClient> redis_;
   std::optional<IngestStore> store_;
   std::optional<Ingest> ingest_;
+  std::optional<api::Api> api_;
   std::vector<std::unique_ptr<Router>> routers_;
 };
 

@@ -3,11 +3,14 @@
 #include "daemon/cli.h"
 
 #include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <vector>
 
+#include "api/token.h"
+#include "common/crypto.h"
 #include "routing/rules_yaml.h"
 
 namespace omniroute::daemon {
@@ -52,6 +55,65 @@ Result<CommandLine> parse_dry_run(Command command, std::span<const std::string_v
   return cl;
 }
 
+// "8h", "30m", "90s", "2d" → seconds; at most a year.
+std::optional<std::int64_t> parse_ttl(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || n <= 0) return std::nullopt;
+  const char unit = text.back();
+  const std::int64_t scale = unit == 's'   ? 1
+                             : unit == 'm' ? 60
+                             : unit == 'h' ? 3600
+                             : unit == 'd' ? 86400
+                                           : 0;
+  if (scale == 0 || n > 366 * 86400 / scale) return std::nullopt;
+  return n * scale;
+}
+
+// `token hash TOKEN` and `token sign --config F --tenant T --role R --sub S --ttl D --key-id K`.
+Result<CommandLine> parse_token(std::span<const std::string_view> rest) {
+  CommandLine cl;
+  if (rest.empty()) return usage_error("token needs hash or sign");
+  if (rest[0] == "hash") {
+    if (rest.size() != 2) return usage_error("token hash needs exactly one TOKEN (or -)");
+    cl.command = Command::token_hash;
+    cl.token = std::string(rest[1]);
+    return cl;
+  }
+  if (rest[0] != "sign") return usage_error("token needs hash or sign");
+  cl.command = Command::token_sign;
+  std::string ttl;
+  for (std::size_t i = 1; i < rest.size(); ++i) {
+    std::string_view flag = rest[i];
+    std::optional<std::string> value;
+    if (auto eq = flag.find('='); eq != std::string_view::npos) {
+      value = std::string(flag.substr(eq + 1));
+      flag = flag.substr(0, eq);
+    } else if (i + 1 < rest.size()) {
+      value = std::string(rest[++i]);
+    }
+    std::string* slot = flag == "-c" || flag == "--config" ? &cl.config_path
+                        : flag == "--tenant"               ? &cl.sign.tenant
+                        : flag == "--role"                 ? &cl.sign.role
+                        : flag == "--sub"                  ? &cl.sign.sub
+                        : flag == "--key-id"               ? &cl.sign.key_id
+                        : flag == "--ttl"                  ? &ttl
+                                                           : nullptr;
+    if (!slot) return usage_error("unknown option '" + std::string(flag) + "' for token sign");
+    if (!value) return usage_error(std::string(flag) + " needs a value");
+    *slot = *value;
+  }
+  if (cl.sign.tenant.empty() || cl.sign.role.empty() || cl.sign.sub.empty() ||
+      cl.sign.key_id.empty() || ttl.empty()) {
+    return usage_error("token sign needs --tenant, --role, --sub, --ttl and --key-id");
+  }
+  auto secs = parse_ttl(ttl);
+  if (!secs) return usage_error("--ttl takes a number and s, m, h or d (at most a year)");
+  cl.sign.ttl_secs = *secs;
+  return cl;
+}
+
 }  // namespace
 
 Result<CommandLine> parse_command_line(std::span<const std::string_view> args) {
@@ -65,6 +127,7 @@ Result<CommandLine> parse_command_line(std::span<const std::string_view> args) {
     }
     if (first == "simulate") return parse_dry_run(Command::simulate, args.subspan(1));
     if (first == "diff") return parse_dry_run(Command::diff, args.subspan(1));
+    if (first == "token") return parse_token(args.subspan(1));
     if (first == "run") cl.command = Command::run, ++i;
     if (first == "check") cl.command = Command::check, ++i;
   }
@@ -135,6 +198,9 @@ Usage:
                                           exit 0 if valid, 1 if not
   omniroute simulate RULES EVENTS.jsonl   dry run: for each event, the rule, queue, skills, deadline
   omniroute diff OLD NEW EVENTS.jsonl     which events route differently under NEW, and how
+  omniroute token hash TOKEN|-            the SHA-256 to put in api.tenants.<t>.tokens[].sha256
+  omniroute token sign [-c FILE] --tenant T --role agent|supervisor|admin --sub S --ttl 8h
+                       --key-id K         a signed API token, with that key from FILE
   omniroute --version                     print the version
   omniroute --help                        print this help
 
@@ -204,6 +270,51 @@ int run_check(const std::string& path, const Overrides& overrides, const yamlcfg
       << (config->adapters.size() == 1 ? "" : "s") << ", listen " << config->listen.to_string()
       << ", redis "
       << (config->redis.is_embedded() ? "embedded" : config->redis.endpoint.describe()) << ")\n";
+  return 0;
+}
+
+int run_token_hash(const std::string& token, std::istream& in, std::ostream& out,
+                   std::ostream& err) {
+  std::string value = token;
+  if (token == "-") {
+    std::getline(in, value);
+  }
+  if (value.empty()) {
+    err << "omniroute token hash: the token is empty\n";
+    return 1;
+  }
+  out << crypto::hex_encode(crypto::digest(crypto::Digest::sha256, value)) << '\n';
+  return 0;
+}
+
+int run_token_sign(const CommandLine& cl, const yamlcfg::EnvLookup& env, std::int64_t now_unix_secs,
+                   std::ostream& out, std::ostream& err) {
+  auto config = load_config_file(cl.config_path, Overrides{}, env);
+  if (!config) {
+    err << config.error().message << '\n';
+    return 1;
+  }
+  auto role = parse_api_role(cl.sign.role);
+  if (!role) {
+    err << "omniroute token sign: unknown role '" << cl.sign.role
+        << "' (agent, supervisor, admin)\n";
+    return 1;
+  }
+  auto tenant = config->api.tenants.find(cl.sign.tenant);
+  const ApiSigningKey* key = nullptr;
+  if (tenant != config->api.tenants.end()) {
+    for (const auto& k : tenant->second.signing_keys) {
+      if (k.id == cl.sign.key_id) key = &k;
+    }
+  }
+  if (!key) {
+    err << "omniroute token sign: no signing key '" << cl.sign.key_id << "' for tenant '"
+        << cl.sign.tenant << "' in " << cl.config_path << '\n';
+    return 1;
+  }
+  api::TokenClaims claims{key->id, cl.sign.tenant, *role, cl.sign.sub,
+                          now_unix_secs + cl.sign.ttl_secs};
+  out << api::sign_token(claims, key->secret) << '\n';
   return 0;
 }
 

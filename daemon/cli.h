@@ -2,6 +2,8 @@
 // (daemon config or routing rules), `simulate`, `diff`, `--version`, `--help`; and the checks.
 #pragma once
 
+#include <cstdint>
+#include <istream>
 #include <ostream>
 #include <span>
 #include <string>
@@ -15,7 +17,7 @@ namespace omniroute::daemon {
 
 inline constexpr std::string_view kDefaultConfigPath = "/etc/omniroute/omniroute.yaml";
 
-enum class Command { run, check, simulate, diff, version, help };
+enum class Command { run, check, simulate, diff, token_hash, token_sign, version, help };
 
 struct CommandLine {
   Command command = Command::run;
@@ -23,6 +25,14 @@ struct CommandLine {
   Overrides overrides;  // --listen, --redis-url, --log-level, --public-base-url
   // simulate: {RULES, EVENTS}; diff: {OLD_RULES, NEW_RULES, EVENTS}.
   std::vector<std::string> dry_run_files;
+  // token hash TOKEN ("-": read it from stdin, keeping it out of the shell history).
+  std::string token;
+  // token sign: --tenant, --role, --sub, --ttl (e.g. 8h, 30m, 90s, 2d), --key-id; the key's
+  // secret comes from the config file (-c/--config) as `run` would load it.
+  struct TokenSign {
+    std::string tenant, role, sub, key_id;
+    std::int64_t ttl_secs = 0;
+  } sign;
 };
 
 // `args` excludes argv[0]. Options take their value as `--opt VALUE` or `--opt=VALUE`.
@@ -46,5 +56,12 @@ int run_check(const std::string& path, std::ostream& out, std::ostream& err);
 int run_check(const std::string& path, const Overrides& overrides, const yamlcfg::EnvLookup& env,
               std::ostream& out, std::ostream& err);
 int run_check_rules(const std::string& path, std::ostream& out, std::ostream& err);
+
+// `omniroute token hash TOKEN`: the SHA-256 hex that `api.tenants.<t>.tokens[].sha256` takes.
+int run_token_hash(const std::string& token, std::istream& in, std::ostream& out,
+                   std::ostream& err);
+// `omniroute token sign ...`: a signed token (docs/api.md) valid for ttl from `now_unix_secs`.
+int run_token_sign(const CommandLine& cl, const yamlcfg::EnvLookup& env, std::int64_t now_unix_secs,
+                   std::ostream& out, std::ostream& err);
 
 }  // namespace omniroute::daemon

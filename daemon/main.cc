@@ -1,5 +1,6 @@
 // omniroute: the one binary. `run` serves; `check` validates a config or rules file; `simulate`
 // and `diff` are the rules dry runs; see `omniroute --help`.
+#include <ctime>
 #include <exception>
 #include <iostream>
 
@@ -33,6 +34,11 @@ int main(int argc, char** argv) {
       const auto& f = command_line->dry_run_files;
       return omniroute::routing::run_diff(f[0], f[1], f[2], std::cout, std::cerr);
     }
+    case Command::token_hash:
+      return run_token_hash(command_line->token, std::cin, std::cout, std::cerr);
+    case Command::token_sign:
+      return run_token_sign(*command_line, omniroute::yamlcfg::process_environment(),
+                            std::time(nullptr), std::cout, std::cerr);
     case Command::run:
       break;
   }
