@@ -60,19 +60,21 @@ class IngestStore {
   void store(std::string_view tenant, std::vector<IngestItem> items, IngestCallback done);
 
   const IngestStoreOptions& options() const { return options_; }
-  // The Lua source and its SHA-1 (what EVALSHA names).
-  static const std::string& script();
-  static const std::string& script_sha1();
+  // The Lua source (with this store's settings in it) and its SHA-1 (what EVALSHA names).
+  const std::string& script() const { return script_; }
+  const std::string& script_sha1() const { return script_sha1_; }
 
  private:
   struct Call;
-  void send(std::shared_ptr<Call> call, bool with_source);
+  void send(std::shared_ptr<Call> call);
   void finish(const std::shared_ptr<Call>& call, Result<std::vector<IngestOutcome>> result);
 
   RedisClient& redis_;
   const IngestStoreOptions options_;
   Metrics& metrics_;
   Histogram& xadd_seconds_;
+  const std::string script_;
+  const std::string script_sha1_;
 };
 
 }  // namespace omniroute::daemon

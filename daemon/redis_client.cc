@@ -15,6 +15,7 @@
 #include <deque>
 #include <optional>
 #include <random>
+#include <type_traits>
 
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -107,7 +108,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
     asio::post(strand_, [self = shared_from_this()] { self->shutdown(); });
   }
 
-  void submit(std::vector<std::string> args, RedisCallback done) {
+  template <class Args>  // std::vector<std::string> or a shared_ptr to one
+  void submit(Args args, RedisCallback done) {
     asio::post(strand_, [self = shared_from_this(), args = std::move(args),
                          done = std::move(done)]() mutable {
       if (!self->ready() || self->ctx_ == nullptr) {
@@ -115,7 +117,11 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
         done(make_error(Errc::unavailable, "redis is not connected"));
         return;
       }
-      self->send(args, std::move(done));
+      if constexpr (std::is_same_v<Args, std::vector<std::string>>) {
+        self->send(args, std::move(done));
+      } else {
+        self->send(*args, std::move(done));
+      }
     });
   }
 
@@ -437,6 +443,16 @@ void RedisClient::stop() {
 }
 
 void RedisClient::command(std::vector<std::string> args, RedisCallback done) {
+  submit_any(std::move(args), std::move(done));
+}
+
+void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args,
+                          RedisCallback done) {
+  submit_any(std::move(args), std::move(done));
+}
+
+template <class Args>
+void RedisClient::submit_any(Args args, RedisCallback done) {
   const std::size_t n = connections_.size();
   const std::size_t first = next_.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) {

@@ -93,6 +93,9 @@ class RedisClient {
   // Sends one command (argv form, binary-safe). Round-robin over the ready connections; when
   // none is ready, `done` gets Errc::unavailable at once (no queueing while disconnected).
   void command(std::vector<std::string> args, RedisCallback done);
+  // The same with arguments the caller keeps (e.g. to resend them): they must stay unchanged
+  // until `done` runs. Saves copying large arguments.
+  void command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done);
 
   // True when at least one connection has finished its handshake; for /readyz.
   bool ready() const;
@@ -104,6 +107,9 @@ class RedisClient {
   class Connection;  // defined in redis_client.cc
 
  private:
+  template <class Args>
+  void submit_any(Args args, RedisCallback done);
+
   RedisClientOptions options_;
   std::vector<std::shared_ptr<Connection>> connections_;
   std::atomic<std::size_t> next_{0};

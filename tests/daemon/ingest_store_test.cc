@@ -202,12 +202,12 @@ TEST_CASE("the script is reloaded after SCRIPT FLUSH (NOSCRIPT recovery)") {
   Harness h(redis);
   REQUIRE(h.put({item("1")}).has_value());
   redis.command({"SCRIPT", "FLUSH"});
-  CHECK(redis.command({"SCRIPT", "EXISTS", IngestStore::script_sha1()}).elements[0].integer == 0);
+  CHECK(redis.command({"SCRIPT", "EXISTS", h.store.script_sha1()}).elements[0].integer == 0);
   auto r = h.put({item("2"), item("1")});
   REQUIRE(r.has_value());
   CHECK_FALSE((*r)[0].duplicate);
   CHECK((*r)[1].duplicate);
-  CHECK(redis.command({"SCRIPT", "EXISTS", IngestStore::script_sha1()}).elements[0].integer == 1);
+  CHECK(redis.command({"SCRIPT", "EXISTS", h.store.script_sha1()}).elements[0].integer == 1);
   CHECK(redis.xlen(kInbound) == 2);
 }
 
