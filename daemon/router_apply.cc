@@ -142,14 +142,17 @@ std::unique_ptr<routing::Engine> Router::Impl::make_engine(std::vector<routing::
   return e;
 }
 
-// Agents declared in the rules file exist in every engine; one that is offline (new, or never
-// set otherwise) becomes available, which is what the demo needs until the agent API exists.
+// Agents declared in the rules file exist in every engine, with the file's skills and
+// capacities. Presence belongs to the agents (the presence command): only an agent the engine did
+// not know yet gets the file's initial_presence, so a reload never signs anyone in.
 void Router::Impl::declare_agents() {
   for (const auto& spec : rules->agents) {
     const auto* before = engine->agent(spec.id);
-    if (!before || before->spec != spec) engine->upsert_agent(spec);
-    if (engine->agent(spec.id)->presence == routing::Presence::offline) {
-      (void)engine->set_presence(spec.id, routing::Presence::available, "declared in rules");
+    if (before && before->spec == spec) continue;
+    const bool is_new = before == nullptr;
+    engine->upsert_agent(spec);
+    if (is_new && rules->initially_available.contains(spec.id)) {
+      (void)engine->set_presence(spec.id, routing::Presence::available, "initial presence");
     }
   }
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,6 +88,9 @@ struct Rules {
   std::string tier_attribute;  // event attribute naming the tier; empty = not used
   std::vector<std::string> skills;
   std::vector<AgentSpec> agents;
+  // Declared agents with `initial_presence: available`: the presence an agent gets when the
+  // engine first learns of it (the default is offline; the presence API takes over from there).
+  std::set<std::string> initially_available;
   std::vector<Queue> queues;
   std::vector<TierRule> tier_rules;
   std::vector<Rule> rules;  // the last one has no conditions

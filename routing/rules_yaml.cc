@@ -182,7 +182,8 @@ class RulesParser {
     std::vector<std::string> names;
     for (const auto& t : rules_.tiers) names.push_back(t.name);
     std::string message = "unknown tier '" + tier + "'";
-    if (auto hint = yamlcfg::closest_match(tier, names)) message += " (did you mean '" + *hint + "'?)";
+    if (auto hint = yamlcfg::closest_match(tier, names))
+      message += " (did you mean '" + *hint + "'?)";
     at.error(message);
     return false;
   }
@@ -279,7 +280,7 @@ class RulesParser {
   void read_agents(const Field& f) {
     std::set<std::string> seen;
     for (const auto& item : f.items()) {
-      MapReader m(item, {"id", "name", "skills", "capacity", "total_capacity"});
+      MapReader m(item, {"id", "name", "skills", "capacity", "total_capacity", "initial_presence"});
       if (!m.is_mapping()) continue;
       AgentSpec agent;
       if (auto id = m.require("id"); id && name(*id)) {
@@ -300,6 +301,13 @@ class RulesParser {
       }
       if (auto t = m.require("total_capacity")) {
         agent.total_capacity = static_cast<int>(t->integer(1, 1000).value_or(1));
+      }
+      if (auto p = m.get("initial_presence")) {
+        if (auto value = p->string(); value == "available") {
+          rules_.initially_available.insert(agent.id);
+        } else if (value && *value != "offline") {
+          p->error("expected offline or available, got '" + *value + "'");
+        }
       }
       rules_.agents.push_back(std::move(agent));
     }

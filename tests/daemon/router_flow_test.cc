@@ -31,6 +31,7 @@ agents:
     skills: {english: 3}
     capacity: {sms: 1, email: 1}
     total_capacity: 1
+    initial_presence: available
 queues:
   - name: general
     required_skills: {english: 1}

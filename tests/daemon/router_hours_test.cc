@@ -29,6 +29,7 @@ agents:
     skills: {english: 3}
     capacity: {sms: 1}
     total_capacity: 1
+    initial_presence: available
 queues:
   - name: general
     required_skills: {english: 1}

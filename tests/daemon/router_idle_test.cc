@@ -28,6 +28,7 @@ agents:
     skills: {english: 3}
     capacity: {sms: 2}
     total_capacity: 2
+    initial_presence: available
 queues:
   - name: general
     required_skills: {english: 1}

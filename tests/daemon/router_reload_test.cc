@@ -35,6 +35,7 @@ skills:
     skills: {english: 3}
     capacity: {sms: 1}
     total_capacity: 1
+    initial_presence: available
 )";
   }
   text += "queues:\n";

@@ -34,6 +34,7 @@ agents:
     skills: {english: 3}
     capacity: {sms: 1000}
     total_capacity: 1000
+    initial_presence: available
 queues:
   - name: general
     required_skills: {english: 1}

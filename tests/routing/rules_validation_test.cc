@@ -318,3 +318,38 @@ TEST_CASE("loading a rules file that does not exist names the path") {
   REQUIRE_FALSE(r.has_value());
   CHECK_THAT(r.error().message, Catch::Contains("no-such-file.yaml: cannot open"));
 }
+
+TEST_CASE("a declared agent starts offline unless the file says initial_presence: available") {
+  auto parsed = parse_rules(kHead + R"(agents:
+  - id: ana
+    skills: {english: 3}
+    capacity: {sms: 1}
+    total_capacity: 1
+    initial_presence: available
+  - id: bob
+    skills: {english: 3}
+    capacity: {sms: 1}
+    total_capacity: 1
+  - id: cy
+    skills: {english: 3}
+    capacity: {sms: 1}
+    total_capacity: 1
+    initial_presence: offline
+)" + kDefaultRule,
+                            "t.yaml");
+  REQUIRE(parsed.errors.empty());
+  CHECK(parsed.rules->initially_available == std::set<std::string>{"ana"});
+}
+
+TEST_CASE("an initial_presence other than offline or available is refused where it is written") {
+  auto errors = errors_of(kHead + R"(agents:
+  - id: ana
+    skills: {english: 3}
+    capacity: {sms: 1}
+    total_capacity: 1
+    initial_presence: away
+)" + kDefaultRule);
+  CHECK_ERROR(
+      errors,
+      "t.yaml:20:23: agents[0].initial_presence: expected offline or available, got 'away'");
+}
