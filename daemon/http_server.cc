@@ -229,7 +229,10 @@ class Session : public std::enable_shared_from_this<Session> {
     peer_ = stream_.socket().remote_endpoint(ec);
     peer_address_ = peer_.address().to_string();  // once per connection, not per request
   }
-  ~Session() { core_.remove(id_); }
+  ~Session() {
+    if (websocket_) websocket_->abandon();
+    core_.remove(id_);
+  }
 
   static asio::awaitable<void> run(std::shared_ptr<Session> self) {
     co_await self->serve();

@@ -74,10 +74,13 @@ class Peer final : public WebSocketPeer,
 
   std::shared_ptr<WebSocketChannel> channel() override { return shared_from_this(); }
 
+  // Also reached from the connection's destructor: a handler may keep the channel after the
+  // server (and its io_context) is gone, so the channel lets go of the executor here.
   void abandon() override {
     std::lock_guard lock(mutex_);
     finished_ = true;
     queue_.clear();
+    strand_ = {};
   }
 
   void send_text(std::string message) override {
@@ -207,7 +210,7 @@ class Peer final : public WebSocketPeer,
 
   // From any thread: run wake() on the strand once the writer is running.
   void post_wake_locked() {
-    if (!writer_started_ || wake_posted_) return;
+    if (!writer_started_ || finished_ || wake_posted_) return;
     wake_posted_ = true;
     asio::post(strand_, [self = shared_from_this()] { self->wake(); });
   }
@@ -250,17 +253,13 @@ class Peer final : public WebSocketPeer,
     Peer& peer;
     const WebSocketCallbacks& callbacks;
     ~Finish() {
-      {
-        std::lock_guard lock(peer.mutex_);
-        peer.finished_ = true;
-        peer.queue_.clear();
-      }
+      peer.abandon();
       peer.ws_.reset();
       if (callbacks.on_close) guarded(peer.logger_, "websocket on_close threw", callbacks.on_close);
     }
   };
 
-  const asio::any_io_executor strand_;
+  asio::any_io_executor strand_;  // emptied (under the mutex) once the socket is done
   const WebSocketLimits limits_;
   const std::chrono::milliseconds handshake_timeout_;
   Logger& logger_;

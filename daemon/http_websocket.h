@@ -39,7 +39,8 @@ class WebSocketPeer {
       boost::beast::http::request<boost::beast::http::string_body> request,
       WebSocketCallbacks callbacks) = 0;
 
-  // The upgrade was refused: messages sent on the channel are dropped from now on.
+  // The upgrade was refused or the connection is gone: the channel drops everything from now
+  // on and lets go of the executor (the handler may hold it beyond the io_context's life).
   virtual void abandon() = 0;
 };
 
