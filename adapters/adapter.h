@@ -6,12 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "adapters/common/form.h"
 #include "common/result.h"
 #include "omniroute/v1/contact_event.pb.h"
 
@@ -49,6 +51,14 @@ struct WebhookReply {
   std::string body;
 };
 
+// What an adapter decoded from one request, carried from verify() to normalize() so that the
+// body is decoded once (the daemon makes one per request and only passes it along). Empty at
+// first; an adapter fills what it parses and reuses it. Never shared between requests.
+struct ParsedRequest {
+  std::optional<form::Form> query;  // the query string as a form
+  std::optional<form::Form> body;   // an application/x-www-form-urlencoded body
+};
+
 // A vendor-specific verdict on a request before any event is built.
 enum class RequestKind {
   event,      // carries messages: verify, normalize, store, then reply success_reply()
@@ -67,13 +77,26 @@ class Adapter {
   }
 
   // Is the request really from the vendor? Errc::unauthorized when not. Runs on raw bytes,
-  // before any parsing of the body beyond what the scheme itself requires.
-  virtual Result<void> verify(const WebhookRequest&) const = 0;
+  // before any parsing of the body beyond what the scheme itself requires; what it parses it
+  // leaves in `parsed` for normalize().
+  virtual Result<void> verify(const WebhookRequest&, ParsedRequest& parsed) const = 0;
 
-  // Parse and normalise a verified request. May return zero events (status callbacks,
-  // echoes), one, or many (vendors that batch). Each event carries vendor_message_id; the
-  // daemon fills event_id, tenant and received time.
-  virtual Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest&) const = 0;
+  // Parse and normalise a verified request, reusing what verify() left in `parsed` (and
+  // parsing the rest). May return zero events (status callbacks, echoes), one, or many
+  // (vendors that batch). Each event carries vendor_message_id; the daemon fills event_id,
+  // tenant and received time.
+  virtual Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest&,
+                                                          ParsedRequest& parsed) const = 0;
+
+  // One step alone, each parsing afresh: for tests, fuzzers and one-off callers.
+  Result<void> verify(const WebhookRequest& request) const {
+    ParsedRequest parsed;
+    return verify(request, parsed);
+  }
+  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request) const {
+    ParsedRequest parsed;
+    return normalize(request, parsed);
+  }
 
   // The 2xx the vendor expects once events are stored (Twilio wants empty TwiML).
   virtual WebhookReply success_reply() const { return {}; }

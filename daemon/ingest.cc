@@ -120,7 +120,8 @@ void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& req
     return;
   }
 
-  if (auto verified = ep.adapter->verify(webhook); !verified) {
+  adapters::ParsedRequest parsed;  // decoded once, shared by verify and normalize
+  if (auto verified = ep.adapter->verify(webhook, parsed); !verified) {
     int status = ep.adapter->reject_status();
     logger_.warn("webhook rejected", {{"adapter", ep.name},
                                       {"reason", verified.error().message},
@@ -130,7 +131,7 @@ void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& req
     return;
   }
 
-  auto events = ep.adapter->normalize(webhook);
+  auto events = ep.adapter->normalize(webhook, parsed);
   if (!events) {
     // Authentic but unreadable: keep the bytes in the dead-letter stream so nothing is lost,
     // and tell the vendor why.

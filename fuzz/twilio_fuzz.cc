@@ -4,6 +4,9 @@
 // Input layout: one flag byte, then the query string up to the first '\n', then the body.
 // Flags: bit 0 = GET instead of POST, bit 1 = send a signature header, bit 2 = make that
 // signature correct (computed here from the decoded params).
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +21,19 @@ using namespace omniroute;
 using namespace omniroute::adapters;
 
 namespace {
+
+// Serialized with map entries sorted: two equal events serialize alike (protobuf maps do not
+// promise an iteration order).
+std::string canonical(const v1::ContactEvent& event) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    event.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
 
 constexpr std::string_view kToken = "fuzz-auth-token";
 constexpr std::string_view kBaseUrl = "https://omniroute.example.com/webhooks/twilio/fuzz";
@@ -84,14 +100,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.body = body;
   if (signature) request.headers.emplace_back("x-twilio-signature", *signature);
 
-  auto verdict = adapter().verify(request);
+  // As the daemon calls it: verify, then normalize with what verify parsed.
+  ParsedRequest parsed;
+  auto verdict = adapter().verify(request, parsed);
   // A request signed the way Twilio signs must verify, unless the query itself is malformed
   // or asks for the JSON scheme (whose body hash the fuzzer rarely matches).
   const bool plain_query = parsed_query.has_value() && !json_scheme;
   if ((flags & 4) && correct && plain_query && !verdict.has_value()) std::abort();
+  if (verdict.has_value() != adapter().verify(request).has_value()) std::abort();
 
-  auto events = adapter().normalize(request);
+  auto events = adapter().normalize(request, parsed);
   if (events.has_value()) check_events(*events);
+  // Reusing verify's parse must not change the outcome.
+  auto fresh = adapter().normalize(request);
+  if (events.has_value() != fresh.has_value()) std::abort();
+  if (events.has_value()) {
+    if (events->size() != fresh->size()) std::abort();
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      if (canonical((*events)[i]) != canonical((*fresh)[i])) std::abort();
+    }
+  }
   (void)adapter().success_reply();
   return 0;
 }

@@ -184,17 +184,21 @@ class TwilioAdapter final : public Adapter {
  public:
   explicit TwilioAdapter(std::string auth_token) : auth_token_(std::move(auth_token)) {}
 
-  Result<void> verify(const WebhookRequest& request) const override {
+  using Adapter::normalize;
+  using Adapter::verify;
+
+  Result<void> verify(const WebhookRequest& request, ParsedRequest& parsed) const override {
     try {
-      return check_signature(request);
+      return check_signature(request, parsed);
     } catch (const std::exception&) {  // only allocation failure can get here
       return make_error(Errc::internal, "twilio: out of memory while verifying");
     }
   }
 
-  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request) const override {
+  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request,
+                                                  ParsedRequest& parsed) const override {
     try {
-      return to_events(request);
+      return to_events(request, parsed);
     } catch (const std::exception&) {
       return make_error(Errc::internal, "twilio: out of memory while normalising");
     }
@@ -206,7 +210,26 @@ class TwilioAdapter final : public Adapter {
   int reject_status() const override { return 403; }
 
  private:
-  Result<void> check_signature(const WebhookRequest& request) const {
+  // The query and body as forms, decoded on first use and kept in `parsed`.
+  static Result<const form::Form*> query_form(const WebhookRequest& request,
+                                              ParsedRequest& parsed) {
+    if (!parsed.query) {
+      auto query = form::parse_query(request.query, kFormLimits);
+      if (!query) return query.error();
+      parsed.query = std::move(*query);
+    }
+    return &*parsed.query;
+  }
+  static Result<const form::Form*> body_form(const WebhookRequest& request, ParsedRequest& parsed) {
+    if (!parsed.body) {
+      auto body = form::parse(request.body, kFormLimits);
+      if (!body) return body.error();
+      parsed.body = std::move(*body);
+    }
+    return &*parsed.body;
+  }
+
+  Result<void> check_signature(const WebhookRequest& request, ParsedRequest& parsed) const {
     const auto signature = trim(request.header("x-twilio-signature"));
     if (signature.empty()) {
       return make_error(Errc::unauthorized, "X-Twilio-Signature header missing");
@@ -214,21 +237,21 @@ class TwilioAdapter final : public Adapter {
     if (request.public_url.empty()) {
       return make_error(Errc::internal, "twilio: no public URL known for this endpoint");
     }
-    auto query = form::parse_query(request.query, kFormLimits);
+    auto query = query_form(request, parsed);
     if (!query) {
       return make_error(Errc::unauthorized,
                         "signature cannot be checked: query string: " + query.error().message);
     }
-    if (auto body_hash = query->get("bodySHA256"))
+    if (auto body_hash = (*query)->get("bodySHA256"))
       return check_json(request, signature, *body_hash);
     if (request.method == "GET") return check_payloads(request, signature, {});
 
-    auto params = form::parse(request.body, kFormLimits);
+    auto params = body_form(request, parsed);
     if (!params) {
       return make_error(Errc::unauthorized,
                         "signature cannot be checked: body: " + params.error().message);
     }
-    const auto sorted = sorted_fields(*params);
+    const auto sorted = sorted_fields(**params);
     if (check_payloads(request, signature, &sorted, false)) return {};
     if (has_duplicate_pair(sorted) && check_payloads(request, signature, &sorted, true)) return {};
     return mismatch();
@@ -270,18 +293,18 @@ class TwilioAdapter final : public Adapter {
                       "public URL configured for this endpoint)");
   }
 
-  Result<std::vector<v1::ContactEvent>> to_events(const WebhookRequest& request) const {
-    auto query = form::parse_query(request.query, kFormLimits);
+  Result<std::vector<v1::ContactEvent>> to_events(const WebhookRequest& request,
+                                                  ParsedRequest& parsed) const {
+    auto query = query_form(request, parsed);
     if (!query) return query.error();
-    if (query->contains("bodySHA256")) {
+    if ((*query)->contains("bodySHA256")) {
       return make_error(Errc::invalid_input,
                         "JSON webhooks (bodySHA256) are not Twilio Messaging inbound messages");
     }
-    auto params =
-        request.method == "GET" ? std::move(query) : form::parse(request.body, kFormLimits);
+    auto params = request.method == "GET" ? query : body_form(request, parsed);
     if (!params) return params.error();
-    if (is_status_callback(*params)) return std::vector<v1::ContactEvent>{};
-    auto event = to_event(*params);
+    if (is_status_callback(**params)) return std::vector<v1::ContactEvent>{};
+    auto event = to_event(**params);
     if (!event) return event.error();
     std::vector<v1::ContactEvent> events;
     events.push_back(std::move(*event));

@@ -3,6 +3,9 @@
 // the mapping of SMS, MMS, WhatsApp and status-callback webhooks onto ContactEvent.
 #include "adapters/twilio/twilio.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -86,6 +89,19 @@ const Params kDocsParams = {{"CallSid", "CA1234567890ABCDE"},
                             {"Digits", "1234"},
                             {"From", "+12349013030"},
                             {"To", "+18005551212"}};
+
+// Serialized with map entries sorted: two equal events serialize alike (protobuf maps do not
+// promise an iteration order).
+std::string canonical(const v1::ContactEvent& event) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    event.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
 
 Errc verify_error(const Adapter& adapter, const TestRequest& request) {
   auto verdict = adapter.verify(request.view());
@@ -374,6 +390,30 @@ TEST_CASE("an inbound SMS becomes one SMS ContactEvent") {
                           {"account_sid", "AC2f1e6f6ae4f0a1b2c3d4e5f60718293a"},
                           {"messaging_service_sid", "MG9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"},
                       });
+}
+
+TEST_CASE("verify then normalize on one parse gives the event a fresh parse gives") {
+  auto adapter = make_adapter();
+  for (const char* method : {"POST", "GET"}) {
+    auto request = signed_post(
+        {{"MessageSid", "SM1"}, {"From", "+1"}, {"To", "+2"}, {"Body", "hi"}, {"NumMedia", "0"}});
+    if (std::string_view(method) == "GET") {
+      request.method = "GET";
+      request.query = request.body;
+      request.url = std::string(kUrl) + "?" + request.body;
+      request.body.clear();
+      request.signature = sign(kToken, request.url, {});
+    }
+    ParsedRequest parsed;
+    REQUIRE(adapter->verify(request.view(), parsed).has_value());
+    auto shared = adapter->normalize(request.view(), parsed);
+    auto fresh = adapter->normalize(request.view());
+    REQUIRE(shared.has_value());
+    REQUIRE(fresh.has_value());
+    REQUIRE(shared->size() == 1);
+    CHECK(canonical(shared->front()) == canonical(fresh->front()));
+    CHECK(shared->front().vendor_message_id() == "SM1");
+  }
 }
 
 TEST_CASE("the adapter leaves event id, tenant and received time to the daemon") {
