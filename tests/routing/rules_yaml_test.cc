@@ -55,12 +55,12 @@ TEST_CASE("tiers carry their priority and an SLA target per channel with a fallb
 
 TEST_CASE("agents declared in YAML keep skills with levels, capacity per channel and a cap") {
   auto rules = example();
-  const AgentSpec& ana = rules->agents.at(0);
-  CHECK(ana.id == "ana");
-  CHECK(ana.name == "Ana Lima");
-  CHECK(ana.skills.at("complaints") == 4);
-  CHECK(ana.capacity_by_channel.at("email") == 5);
-  CHECK(ana.total_capacity == 6);
+  const AgentSpec& alice = rules->agents.at(0);
+  CHECK(alice.id == "alice");
+  CHECK(alice.name == "Alice Lima");
+  CHECK(alice.skills.at("complaints") == 4);
+  CHECK(alice.capacity_by_channel.at("email") == 5);
+  CHECK(alice.total_capacity == 6);
 }
 
 TEST_CASE("queues read dispatch settings, business hours and out-of-hours behaviour") {
