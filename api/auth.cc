@@ -105,7 +105,8 @@ std::string Authenticator::token_of(const daemon::HttpRequest& request, bool all
     return {};
   }
   if (!allow_query || request.query.empty()) return {};
-  auto url = boost::urls::parse_origin_form("/?" + request.query);
+  const std::string target = "/?" + request.query;  // the view below points into it
+  auto url = boost::urls::parse_origin_form(target);
   if (!url) return {};
   for (auto param : url->params()) {
     if (param.key == "access_token") return param.value;
