@@ -73,4 +73,21 @@ std::string TenantKeys::routing_applied(std::string_view event_id) const {
   return base_ + ":routing:applied:" + std::string(event_id);
 }
 
+std::string TenantKeys::trail(std::string_view contact_id) const {
+  return base_ + ":trail:" + std::string(contact_id);
+}
+
+std::string TenantKeys::history(std::string_view customer_id) const {
+  return base_ + ":history:" + std::string(customer_id);
+}
+
+std::string TenantKeys::routing_command(std::string_view command_id) const {
+  return base_ + ":routing:command:" + std::string(command_id);
+}
+
+std::string TenantKeys::routing_reply(std::string_view contact_id,
+                                      std::string_view client_id) const {
+  return base_ + ":routing:reply:" + std::string(contact_id) + ":" + std::string(client_id);
+}
+
 }  // namespace omniroute::daemon

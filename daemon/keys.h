@@ -43,8 +43,26 @@ class TenantKeys {
   std::string deadletter() const { return base_ + ":deadletter"; }
   // Stream of Assignment events written by the router.
   std::string assignments() const { return base_ + ":assignments"; }
-  // Stream of outbound messages (agent replies) for the channel adapters to deliver.
+  // Stream of OutboundMessage protobufs (agent replies) for the channel senders to deliver.
   std::string outbound() const { return base_ + ":outbound"; }
+
+  // --- commands and read models (docs/commands.md) --------------------------------------------
+  // Stream of commands from API instances to the active router (group "router").
+  std::string commands() const { return base_ + ":commands"; }
+  // Stream of command results (id, status, body), written in the commit of the command's effect.
+  std::string results() const { return base_ + ":results"; }
+  // List of every AssignmentEvent of one contact, in order; expires after the retention.
+  std::string trail(std::string_view contact_id) const;
+  // List of JSON lines: one customer's messages in and out on every channel.
+  std::string history(std::string_view customer_id) const;
+  // Stream of dashboard samples from the active router (every 15 s).
+  std::string stats() const { return base_ + ":stats"; }
+  // Hash: version, loaded_ms, instance of the rules the active router runs.
+  std::string router_rules() const { return base_ + ":router:rules"; }
+  // Marker that a command was applied (replay guard), expires after the completed retention.
+  std::string routing_command(std::string_view command_id) const;
+  // A reply's client idempotency key within a contact → the OutboundMessage event id it made.
+  std::string routing_reply(std::string_view contact_id, std::string_view client_id) const;
 
   // --- router (docs/router.md) ---------------------------------------------------------------
   // Hash "<kind>:<normalized value>" → customer id: one customer per channel identity.

@@ -33,6 +33,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )lua";
 
+// KEYS: the streams the router reads. ARGV: group. Creates the group on each (at id 0, with
+// MKSTREAM: entries written before any router existed are read too); an existing one is fine.
+constexpr const char* kGroupsScript = R"lua(
+for _, key in ipairs(KEYS) do
+  local r = redis.pcall('XGROUP', 'CREATE', key, ARGV[1], '0', 'MKSTREAM')
+  if type(r) == 'table' and r.err and not string.find(r.err, 'BUSYGROUP') then return r end
+end
+return 'OK'
+)lua";
+
 RedisClientOptions one_connection(RedisClientOptions o, std::chrono::milliseconds extra) {
   o.connections = 1;
   o.command_timeout += extra;
@@ -82,6 +92,7 @@ Router::Impl::Impl(boost::asio::io_context& io_, RouterOptions options_,
       claim_timer(strand),
       retry_timer(strand),
       hours_timer(strand),
+      stats_timer(strand),
       lease_gauge(metrics_.gauge("omniroute_router_lease_active",
                                  "1 while this instance holds the tenant's router lease",
                                  {{"tenant", options.tenant}})),
@@ -99,9 +110,12 @@ void Router::Impl::start() {
   reader.start();
   writer.start();
   log.info("router standby", {{"tenant", options.tenant}, {"instance", instance}});
+  sink.keys = &keys;
+  sink.trail_ttl_ms = options.completed_retention.count();
   on_strand([](Impl& self) {
     self.lease_tick();
     self.arm_claim_timer();
+    self.arm_stats_timer();
   });
 }
 
@@ -113,7 +127,7 @@ void Router::Impl::stop() {
     ++self.epoch;
     self.lease_gauge.set(0);
     for (auto* t : {&self.lease_timer, &self.engine_timer, &self.claim_timer, &self.retry_timer,
-                    &self.hours_timer}) {
+                    &self.hours_timer, &self.stats_timer}) {
       t->cancel();
     }
     auto close = [weak = self.weak_from_this()](Result<RedisReply>) {
@@ -184,6 +198,8 @@ void Router::Impl::lose_lease(const std::string& why) {
   state = RouterState::standby;
   engine.reset();
   stash.clear();
+  command_stash.clear();
+  reload_command.reset();
   store.discard();
   ++epoch;
   token = 0;
@@ -215,11 +231,11 @@ void Router::Impl::rebuild() {
   busy = true;
   const auto sent_epoch = ++epoch;
   writer.command(
-      {"XGROUP", "CREATE", keys.inbound(), "router", "0", "MKSTREAM"},
+      {"EVAL", kGroupsScript, "2", keys.inbound(), keys.commands(), "router"},
       [weak = weak_from_this(), sent_epoch](Result<RedisReply> group) {
         auto self = weak.lock();
         if (!self) return;
-        if (!group || (group->is_error() && !group->str.starts_with("BUSYGROUP"))) {
+        if (!group || group->is_error()) {
           auto why = group ? group->str : group.error().message;
           return self->on_strand([why](Impl& s) { s.recover("consumer group: " + why); });
         }
@@ -258,6 +274,7 @@ void Router::Impl::on_snapshot(Result<routing::RoutingSnapshot> snapshot,
   // no-op when the rules are the same) and let emptied retired queues go.
   reconfigure_due = true;
   claim_cursor = "0-0";
+  claim_stream = 0;
   claim_min_idle = std::chrono::milliseconds(0);
   claim_due = true;
   CommitExtras extras;
@@ -280,6 +297,10 @@ void Router::Impl::recover(const std::string& why) {
   state = RouterState::rebuilding;
   engine.reset();
   store.discard();
+  // Whatever was read and not applied is still pending in the groups: the rebuild claims it.
+  stash.clear();
+  command_stash.clear();
+  reload_command.reset();
   busy = true;
   const auto sent_epoch = ++epoch;
   retry_timer.expires_after(std::chrono::milliseconds(200));
@@ -306,6 +327,14 @@ void Router::Impl::pump() {
     sink.extras = nullptr;
     if (store.buffered() > 0 || !extras.empty()) return commit(std::move(extras), 0);
   }
+  if (stats_due) {
+    stats_due = false;
+    CommitExtras extras;
+    sample_stats(extras);
+    return commit(std::move(extras), 0);
+  }
+  // Commands before inbound entries: an agent waits for each answer.
+  if (!command_stash.empty()) return take_commands();
   if (!stash.empty()) {
     std::vector<InboundEntry> batch;
     while (!stash.empty() && batch.size() < options.batch) {
@@ -320,53 +349,53 @@ void Router::Impl::pump() {
 
 void Router::Impl::read_more() {
   reading = true;
-  reader.command(
-      {"XREADGROUP", "GROUP", "router", options.consumer, "COUNT", std::to_string(options.batch),
-       "BLOCK", std::to_string(options.block.count()), "STREAMS", keys.inbound(), ">"},
-      [weak = weak_from_this()](Result<RedisReply> reply) {
-        auto self = weak.lock();
-        if (!self) return;
-        self->on_strand([reply = std::move(reply)](Impl& s) {
-          s.reading = false;
-          if (reply && reply->is_array()) {
-            for (const auto& stream : reply->elements) {
-              if (stream.elements.size() < 2) continue;
-              for (auto& e : parse_entries(stream.elements[1])) {
-                s.stash.push_back(std::move(e));
-              }
-            }
-          } else if (reply && reply->is_error() && reply->str.starts_with("NOGROUP")) {
-            return s.recover("the consumer group disappeared");
-          }
-          // Errors other than these: Redis is away; the next read retries, and
-          // the lease decides whether we are still active.
-          if (s.state != RouterState::active) {
-            if (s.state == RouterState::standby) s.stash.clear();
-            return;
-          }
-          if (!reply) {
-            s.retry_timer.expires_after(std::chrono::milliseconds(200));
-            s.retry_timer.async_wait([w = s.weak_from_this()](auto ec) {
-              if (auto me = w.lock(); me && !ec) me->pump();
-            });
-            return;
-          }
-          s.pump();
-        });
-      });
+  reader.command({"XREADGROUP", "GROUP", "router", options.consumer, "COUNT",
+                  std::to_string(options.batch), "BLOCK", std::to_string(options.block.count()),
+                  "STREAMS", keys.inbound(), keys.commands(), ">", ">"},
+                 [weak = weak_from_this()](Result<RedisReply> reply) {
+                   auto self = weak.lock();
+                   if (!self) return;
+                   self->on_strand([reply = std::move(reply)](Impl& s) {
+                     s.reading = false;
+                     if (reply && reply->is_array()) {
+                       for (const auto& stream : reply->elements) {
+                         if (stream.elements.size() < 2) continue;
+                         s.stash_entries(stream.elements[0].str == s.keys.commands(),
+                                         stream.elements[1]);
+                       }
+                     } else if (reply && reply->is_error() && reply->str.starts_with("NOGROUP")) {
+                       return s.recover("the consumer group disappeared");
+                     }
+                     // Errors other than these: Redis is away; the next read retries, and
+                     // the lease decides whether we are still active.
+                     if (s.state != RouterState::active) {
+                       if (s.state == RouterState::standby) s.stash.clear();
+                       return;
+                     }
+                     if (!reply) {
+                       s.retry_timer.expires_after(std::chrono::milliseconds(200));
+                       s.retry_timer.async_wait([w = s.weak_from_this()](auto ec) {
+                         if (auto me = w.lock(); me && !ec) me->pump();
+                       });
+                       return;
+                     }
+                     s.pump();
+                   });
+                 });
 }
 
 // XAUTOCLAIM pages through the whole pending list; each page goes to the stash.
 void Router::Impl::claim_more() {
   busy = true;
   const auto sent_epoch = epoch;
-  writer.command({"XAUTOCLAIM", keys.inbound(), "router", options.consumer,
-                  std::to_string(claim_min_idle.count()), claim_cursor, "COUNT",
+  const bool commands = claim_stream == 1;
+  writer.command({"XAUTOCLAIM", commands ? keys.commands() : keys.inbound(), "router",
+                  options.consumer, std::to_string(claim_min_idle.count()), claim_cursor, "COUNT",
                   std::to_string(options.batch)},
-                 [weak = weak_from_this(), sent_epoch](Result<RedisReply> reply) {
+                 [weak = weak_from_this(), sent_epoch, commands](Result<RedisReply> reply) {
                    auto self = weak.lock();
                    if (!self) return;
-                   self->on_strand([sent_epoch, reply = std::move(reply)](Impl& s) {
+                   self->on_strand([sent_epoch, commands, reply = std::move(reply)](Impl& s) {
                      if (s.epoch != sent_epoch) return;
                      s.busy = false;
                      if (!reply || !reply->is_array() || reply->elements.size() < 2) {
@@ -374,12 +403,23 @@ void Router::Impl::claim_more() {
                                         (reply ? describe(*reply) : reply.error().message));
                      }
                      s.claim_cursor = reply->elements[0].str;
-                     if (s.claim_cursor == "0-0") s.claim_due = false;
-                     for (auto& e : parse_entries(reply->elements[1]))
-                       s.stash.push_back(std::move(e));
+                     if (s.claim_cursor == "0-0") {
+                       // The inbound stream is done; then the commands stream, then nothing.
+                       s.claim_stream = commands ? 0 : 1;
+                       s.claim_due = !commands;
+                     }
+                     s.stash_entries(commands, reply->elements[1]);
                      s.pump();
                    });
                  });
+}
+
+void Router::Impl::stash_entries(bool commands, const RedisReply& list) {
+  if (commands) {
+    for (auto& e : parse_command_entries(list)) command_stash.push_back(std::move(e));
+  } else {
+    for (auto& e : parse_entries(list)) stash.push_back(std::move(e));
+  }
 }
 
 void Router::Impl::commit(CommitExtras extras, std::size_t entries) {
@@ -430,6 +470,7 @@ void Router::Impl::arm_claim_timer() {
     if (self->state == RouterState::active && !self->claim_due) {
       self->claim_due = true;
       self->claim_cursor = "0-0";
+      self->claim_stream = 0;
       self->claim_min_idle = self->options.claim_idle;
       self->pump();
     }

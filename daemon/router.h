@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,13 @@ struct RouterOptions {
   // An open contact (waiting, offered or active) with no message for this long is withdrawn
   // with reason "idle" (issue 3, threading): the customer's next message opens a new contact.
   std::chrono::milliseconds conversation_idle_close{std::chrono::hours(24)};
+  // The `reload_rules` command (docs/commands.md) asks the process for the rules file again
+  // through this; an error (e.g. the file's file:line:col messages as Errc::invalid_input) is the
+  // command's answer and the running rules stay. Unset: the command answers 503. Called on the
+  // router's strand; it may block briefly (it reads a file).
+  std::function<Result<std::shared_ptr<const routing::Rules>>()> load_rules;
+  // A sample of the engine's counts goes to `<base>:stats` this often (the dashboard's chart).
+  std::chrono::milliseconds stats_interval{15000};
   // The router opens its own connections (a blocking XREADGROUP ties one up); `endpoint` and
   // the timeouts come from here, `connections` is ignored.
   RedisClientOptions redis;

@@ -2,15 +2,20 @@
 // strand either join an open conversation or match the rules and enqueue; engine events become
 // AssignmentEvents in the same commit.
 #include <boost/asio/post.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/ulid.h"
 #include "daemon/router_impl.h"
+#include "daemon/routing_views.h"
 #include "routing/matcher.h"
 
 namespace omniroute::daemon {
 namespace {
 
 using routing::EventKind;
+
+// History lines keep this much of a message's text (a long e-mail is read in its contact).
+constexpr std::size_t kMaxHistoryText = 16384;
 
 v1::AssignmentKind to_kind(EventKind kind) {
   switch (kind) {
@@ -44,6 +49,7 @@ v1::AssignmentKind to_kind(EventKind kind) {
   const auto name = routing::to_string(kind);
   if (name == "requeued") return v1::ASSIGNMENT_KIND_REQUEUED;
   if (name == "withdrawn") return v1::ASSIGNMENT_KIND_WITHDRAWN;
+  if (name == "transferred") return v1::ASSIGNMENT_KIND_TRANSFERRED;
   return v1::ASSIGNMENT_KIND_UNSPECIFIED;
 }
 
@@ -53,6 +59,30 @@ std::string kind_label(v1::AssignmentKind kind) {
   if (name.starts_with(kPrefix)) name = name.substr(kPrefix.size());
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
+}
+
+// What a reply to this message is sent with (OutboundMessage): the addresses, the vendor and its
+// message id, the subject; not the text.
+std::string encode_route(const v1::ContactEvent& event) {
+  v1::ContactEvent route;
+  route.set_event_id(event.event_id());
+  route.set_channel(event.channel());
+  route.set_vendor(event.vendor());
+  route.set_vendor_message_id(event.vendor_message_id());
+  *route.mutable_sender() = event.sender();
+  route.set_recipient(event.recipient());
+  route.set_conversation_key(event.conversation_key());
+  route.set_subject(event.subject().substr(0, 998));  // an e-mail header line at most
+  route.set_received_at_unix_ms(event.received_at_unix_ms());
+  return route.SerializeAsString();
+}
+
+// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string utf8_cut(const std::string& text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
 }
 
 ResolvedEntry decode(InboundEntry entry) {
@@ -127,8 +157,27 @@ void AssignmentSink::on_event(const routing::EngineEvent& e) {
   a.set_reason(e.reason);
   a.set_offer_expires_unix_ms(e.expires_ms);
   a.set_escalation_step(e.step);
+  a.set_wrap_up_code(e.wrap_up_code);
+  a.set_note(e.note);
+  a.set_actor(actor);
   count(a.kind());
-  extras->assignments.push_back({a.SerializeAsString(), "", 0});
+  if (e.kind == routing::EventKind::sla_breached) ++breached;
+  if (e.kind == routing::EventKind::accepted && contact && contact->answered_ms == e.at_ms) {
+    // The first answer (a transferred contact accepted again does not count twice).
+    const auto deadline = contact->decision.sla_deadline;
+    ++(deadline > 0 && e.at_ms > deadline ? answered_late : answered_in_sla);
+  }
+  auto entry = item(a);
+  const bool ended =
+      e.kind == routing::EventKind::completed || e.kind == routing::EventKind::withdrawn;
+  if (ended && !entry.trail_key.empty()) entry.trail_ttl_ms = trail_ttl_ms;
+  extras->assignments.push_back(std::move(entry));
+}
+
+CommitExtras::Assignment AssignmentSink::item(const v1::AssignmentEvent& a) const {
+  CommitExtras::Assignment out{a.SerializeAsString(), "", 0};
+  if (keys != nullptr && !a.contact_id().empty()) out.trail_key = keys->trail(a.contact_id());
+  return out;
 }
 
 std::unique_ptr<routing::Engine> Router::Impl::make_engine(std::vector<routing::QueueSpec> queues) {
@@ -230,8 +279,11 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
     a.set_message_event_id(event.event_id());
     a.set_reason("the customer has an open conversation on this channel");
     sink.count(a.kind());
-    extras.assignments.push_back({a.SerializeAsString(), keys.routing_applied(event.event_id()),
-                                  options.completed_retention.count()});
+    auto appended = sink.item(a);
+    appended.once_key = keys.routing_applied(event.event_id());
+    appended.once_ttl_ms = options.completed_retention.count();
+    record_inbound(r, open->id, extras, &appended);
+    extras.assignments.push_back(std::move(appended));
     touch_activity(open->id, clock.now_unix_ms());
     return;
   }
@@ -246,8 +298,33 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
   }
   store.save_match_input(event.event_id(), encode_match_input(event, r.profile_tier, arrival,
                                                               rules->match_text_max_bytes));
+  record_inbound(r, event.event_id(), extras, nullptr);
   touch_activity(event.event_id(), now);
   routed.inc();
+}
+
+// A message joined `contact`: it becomes the contact's reply route (a reply answers the latest
+// message) and a line of the customer's history. `appended`: the line is written with that
+// MESSAGE_APPENDED event, under its replay guard.
+void Router::Impl::record_inbound(const ResolvedEntry& r, const std::string& contact,
+                                  CommitExtras& extras, CommitExtras::Assignment* appended) {
+  const auto& event = *r.event;
+  extras.routes.emplace_back(contact, encode_route(event));
+  if (r.customer_id.empty()) return;
+  HistoryLine line;
+  line.at_ms = event.received_at_unix_ms() > 0 ? event.received_at_unix_ms() : clock.now_unix_ms();
+  line.direction = "in";
+  line.channel = std::string(routing::channel_name(event.channel()));
+  line.contact = contact;
+  line.text = utf8_cut(event.text().empty() ? event.subject() : event.text(), kMaxHistoryText);
+  line.event_id = event.event_id();
+  line.attachments = event.attachments_size();
+  CommitExtras::History h{keys.history(r.customer_id), boost::json::serialize(history_view(line))};
+  if (appended) {
+    appended->history = std::move(h);
+  } else {
+    extras.history.push_back(std::move(h));
+  }
 }
 
 }  // namespace omniroute::daemon

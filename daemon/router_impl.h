@@ -15,6 +15,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/router.h"
+#include "daemon/router_command.h"
 #include "daemon/routing_redis_store.h"
 #include "omniroute/v1/assignment.pb.h"
 #include "omniroute/v1/contact_event.pb.h"
@@ -26,6 +27,27 @@ namespace omniroute::daemon {
 struct InboundEntry {
   std::string id;
   std::optional<std::string> payload;  // field "e"; none when the entry lacks it
+};
+
+// One entry of the commands stream as read: fields "id" (the command id) and "c" (the JSON).
+struct CommandEntry {
+  std::string stream_id;
+  std::string id;
+  std::optional<std::string> body;
+};
+std::vector<CommandEntry> parse_command_entries(const RedisReply& list);
+
+// A command ready to apply: parsed (or why not) and what Redis said about it beforehand.
+struct PendingCommand {
+  CommandEntry entry;
+  Result<Command> command;
+  CommandState state;
+};
+
+// What a command answers: an HTTP status and a JSON body (docs/commands.md, results stream).
+struct CommandOutcome {
+  int status = 200;
+  std::string body;
 };
 
 // An entry after decoding and customer resolution, ready for the engine.
@@ -57,11 +79,20 @@ class AssignmentSink final : public routing::EventSink {
   const routing::Engine* engine = nullptr;
   CommitExtras* extras = nullptr;
   const v1::ContactEvent* current = nullptr;  // the message being applied, if any
+  std::string actor;                          // who asked, while a command is applied
   std::string rules_version;
+  const TenantKeys* keys = nullptr;  // for the contacts' trail lists
+  std::int64_t trail_ttl_ms = 0;     // a trail expires this long after its contact ended
+  // Since the last stats sample: first answers within and after the SLA deadline, breaches.
+  std::uint64_t answered_in_sla = 0;
+  std::uint64_t answered_late = 0;
+  std::uint64_t breached = 0;
   // Also used for MESSAGE_APPENDED, which the engine does not know about.
   v1::AssignmentEvent base(v1::AssignmentKind kind, const routing::ContactRecord* contact,
                            std::int64_t at_ms) const;
   void count(v1::AssignmentKind kind);
+  // The commit item for `a`: the event, appended to its contact's trail too.
+  CommitExtras::Assignment item(const v1::AssignmentEvent& a) const;
 
  private:
   std::string tenant_;
@@ -90,6 +121,8 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void read_more();
   void claim_more();
   void commit(CommitExtras extras, std::size_t entries);
+  // Entries of an XREADGROUP / XAUTOCLAIM list to the stash of their stream.
+  void stash_entries(bool commands, const RedisReply& list);
   void arm_engine_timer();
   void arm_claim_timer();
   // Posts f(*this) to the strand if this Impl still lives then.
@@ -106,6 +139,28 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void apply_one(const ResolvedEntry& r, CommitExtras& extras);
   void declare_agents();
   std::unique_ptr<routing::Engine> make_engine(std::vector<routing::QueueSpec> queues);
+  // The customer's history line and the contact's reply route for an applied inbound message.
+  void record_inbound(const ResolvedEntry& r, const std::string& contact, CommitExtras& extras,
+                      CommitExtras::Assignment* appended);
+
+  // --- router_commands.cc: the commands stream ---
+  // Takes the next batch from command_stash (a reload_rules alone), looks up replays and reply
+  // routes in one round trip, then applies the batch on the strand.
+  void take_commands();
+  void apply_commands(std::vector<PendingCommand> batch);
+  CommandOutcome apply_command(const Command& c, const CommandState& state, CommitExtras& extras);
+  CommandOutcome run_reply(const Command& c, const CommandState& state, CommitExtras& extras);
+  CommandOutcome contact_outcome(const Result<void>& done, const std::string& contact) const;
+  CommandOutcome agent_outcome(const Result<void>& done, const std::string& agent) const;
+  void finish_command(const PendingCommand& p, CommandOutcome outcome, CommitExtras& extras);
+  // reload_rules: loads the rules through options.load_rules and starts reload(); the result is
+  // committed by apply_reload() with the reconfiguration.
+  void start_reload_command(PendingCommand p);
+
+  // --- router_stats.cc: dashboard samples and the rules hash ---
+  void arm_stats_timer();
+  void sample_stats(CommitExtras& extras);
+  CommitExtras::RulesInfo rules_info() const;
 
   // --- router_reload.cc: rules reload, retired queues ---
   void reload();
@@ -160,13 +215,19 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   bool reconfigure_due = false;  // re-evaluate waiting contacts under `rules` (reload())
   std::string claim_cursor = "0-0";
   std::chrono::milliseconds claim_min_idle{0};
-  std::deque<InboundEntry> stash;  // read or claimed, not applied yet
+  std::deque<InboundEntry> stash;          // read or claimed, not applied yet
+  std::deque<CommandEntry> command_stash;  // commands read or claimed, not applied yet
+  std::size_t claim_stream = 0;            // claiming: 0 the inbound stream, 1 the commands
+  bool stats_due = false;
+  // A reload_rules command whose rules are being applied (its result goes with apply_reload).
+  std::optional<PendingCommand> reload_command;
 
   boost::asio::steady_timer lease_timer;
   boost::asio::steady_timer engine_timer;
   boost::asio::steady_timer claim_timer;
   boost::asio::steady_timer retry_timer;
   boost::asio::steady_timer hours_timer;
+  boost::asio::steady_timer stats_timer;
 
   Gauge& lease_gauge;
   Counter& routed;

@@ -1,6 +1,7 @@
 // Rules reload in the router (invariant 6): waiting contacts are matched again under the new
 // rules from the match inputs stored beside their records, and moved through Engine::reconfigure
 // in one fenced commit; queues the new rules removed live on as retired queues until empty.
+#include <boost/json.hpp>
 #include <set>
 
 #include "daemon/router_impl.h"
@@ -129,6 +130,15 @@ void Router::Impl::apply_reload(const std::map<std::string, MatchInput>& inputs)
   declare_agents();
   sync_hours();  // the new rules may have other hours or other queues
   sink.extras = nullptr;
+  extras.rules = rules_info();
+  if (reload_command) {  // a reload_rules command: its answer is this commit
+    extras.command_acks.push_back(reload_command->entry.stream_id);
+    const boost::json::object body{{"version", extras.rules->version},
+                                   {"loaded_ms", extras.rules->loaded_ms},
+                                   {"instance", extras.rules->instance}};
+    finish_command(*reload_command, {200, boost::json::serialize(body)}, extras);
+    reload_command.reset();
+  }
   commit(std::move(extras), 0);
 }
 

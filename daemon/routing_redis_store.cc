@@ -13,45 +13,121 @@ using namespace omniroute::routing;
 
 namespace {
 
-// KEYS: lease, fence, contacts, agents, sticky, assignments, deadletter, inbound, match inputs,
-// last activity.
-// ARGV: instance ('' = unfenced), token, assignments maxlen, deadletter maxlen, group, ops...
-// The fence is checked before anything is written, so a deposed router writes nothing.
+// KEYS: 1 lease, 2 fence, 3 contacts, 4 agents, 5 sticky, 6 assignments, 7 deadletter,
+// 8 inbound, 9 match inputs, 10 last activity, 11 routes, 12 commands, 13 results, 14 outbound,
+// 15 stats, 16 router:rules.
+// ARGV: 1 instance ('' = unfenced), 2 token, 3..8 maxlen of assignments, deadletter, outbound,
+// results, stats, 8 group, then ops. Keys named inside ops (trail, history, once markers) are
+// the tenant's, in the same slot. The fence is checked before anything is written, so a
+// deposed router writes nothing. `G key ttl n` guards the next n ops: they run only if the key
+// was not set yet (a replayed message is announced once).
 constexpr const char* kCommitScript = R"lua(
 if ARGV[1] ~= '' then
   if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('GET', KEYS[2]) ~= ARGV[2] then
     return redis.error_reply('FENCED lease or fencing token is not ours')
   end
 end
-local i = 6
+local skip = 0
+local function xadd(key, maxlen, ...)
+  redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', ...)
+end
+local function push(key, line, keep, ttl)
+  redis.call('RPUSH', key, line)
+  redis.call('LTRIM', key, -keep, -1)
+  if ttl ~= '0' then redis.call('PEXPIRE', key, ttl) end
+end
+local function hset(k) return function(i, run)
+  if run then redis.call('HSET', KEYS[k], ARGV[i+1], ARGV[i+2]) end
+  return i + 3
+end end
+local function hdel(k) return function(i, run)
+  if run then redis.call('HDEL', KEYS[k], ARGV[i+1]) end
+  return i + 2
+end end
+local ops = {
+  C = hset(3), A = hset(4), S = hset(5), M = hset(9), L = hset(10), W = hset(11),
+  a = hdel(4), s = hdel(5), l = hdel(10),
+  E = function(i, run)
+    if run then for _, k in ipairs({3, 9, 10, 11}) do redis.call('HDEL', KEYS[k], ARGV[i+1]) end end
+    return i + 2
+  end,
+  G = function(i, run)
+    if run and not redis.call('SET', ARGV[i+1], '1', 'NX', 'PX', ARGV[i+2]) then
+      skip = tonumber(ARGV[i+3])
+    end
+    return i + 4
+  end,
+  X = function(i, run)
+    if run then
+      xadd(KEYS[6], ARGV[3], 'e', ARGV[i+1])
+      if ARGV[i+2] ~= '' then push(ARGV[i+2], ARGV[i+1], 2000, ARGV[i+3]) end
+    end
+    return i + 4
+  end,
+  H = function(i, run)
+    if run then push(ARGV[i+1], ARGV[i+3], 500, ARGV[i+2]) end
+    return i + 4
+  end,
+  D = function(i, run)
+    if run then xadd(KEYS[7], ARGV[4], 'e', ARGV[i+1], 'reason', ARGV[i+2]) end
+    return i + 3
+  end,
+  K = function(i, run)
+    if run then redis.call('XACK', KEYS[8], ARGV[8], ARGV[i+1]) end
+    return i + 2
+  end,
+  k = function(i, run)
+    if run then redis.call('XACK', KEYS[12], ARGV[8], ARGV[i+1]) end
+    return i + 2
+  end,
+  U = function(i, run)
+    if run then xadd(KEYS[14], ARGV[5], 'e', ARGV[i+1]) end
+    return i + 2
+  end,
+  R = function(i, run)
+    if run then xadd(KEYS[13], ARGV[6], 'id', ARGV[i+1], 'status', ARGV[i+2], 'body', ARGV[i+3]) end
+    return i + 4
+  end,
+  P = function(i, run)
+    if run then redis.call('SET', ARGV[i+1], ARGV[i+2], 'PX', ARGV[i+3]) end
+    return i + 4
+  end,
+  T = function(i, run)
+    local n = tonumber(ARGV[i+1])
+    if run then xadd(KEYS[15], ARGV[7], unpack(ARGV, i + 2, i + 1 + 2 * n)) end
+    return i + 2 + 2 * n
+  end,
+  Q = function(i, run)
+    if run then
+      redis.call('HSET', KEYS[16], 'version', ARGV[i+1], 'loaded_ms', ARGV[i+2], 'instance', ARGV[i+3])
+    end
+    return i + 4
+  end,
+}
+local i = 9
 local n = #ARGV
 while i <= n do
-  local op = ARGV[i]
-  if op == 'C' then redis.call('HSET', KEYS[3], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'E' then
-    redis.call('HDEL', KEYS[3], ARGV[i+1]); redis.call('HDEL', KEYS[9], ARGV[i+1])
-    redis.call('HDEL', KEYS[10], ARGV[i+1]); i = i + 2
-  elseif op == 'L' then redis.call('HSET', KEYS[10], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'l' then redis.call('HDEL', KEYS[10], ARGV[i+1]); i = i + 2
-  elseif op == 'M' then redis.call('HSET', KEYS[9], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'A' then redis.call('HSET', KEYS[4], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'S' then redis.call('HSET', KEYS[5], ARGV[i+1], ARGV[i+2]); i = i + 3
-  elseif op == 'a' then redis.call('HDEL', KEYS[4], ARGV[i+1]); i = i + 2
-  elseif op == 's' then redis.call('HDEL', KEYS[5], ARGV[i+1]); i = i + 2
-  elseif op == 'X' then
-    redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i+1]); i = i + 2
-  elseif op == 'O' then
-    if redis.call('SET', ARGV[i+1], '1', 'NX', 'PX', ARGV[i+2]) then
-      redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[i+3])
-    end
-    i = i + 4
-  elseif op == 'D' then
-    redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[i+1], 'reason', ARGV[i+2])
-    i = i + 3
-  elseif op == 'K' then redis.call('XACK', KEYS[8], ARGV[5], ARGV[i+1]); i = i + 2
-  else return redis.error_reply('ERR unknown commit op ' .. tostring(op)) end
+  local op = ops[ARGV[i]]
+  if not op then return redis.error_reply('ERR unknown commit op ' .. tostring(ARGV[i])) end
+  local run = skip == 0
+  if not run then skip = skip - 1 end
+  i = op(i, run)
 end
 return 'OK'
+)lua";
+
+// KEYS: routes. ARGV: triples (once key, contact or '', reply key or ''). Answers per triple:
+// once key exists (0/1), the contact's route or '', the earlier reply's event id or ''.
+constexpr const char* kLookupScript = R"lua(
+local out = {}
+for i = 1, #ARGV, 3 do
+  out[#out+1] = redis.call('EXISTS', ARGV[i])
+  local route = ARGV[i+1] ~= '' and redis.call('HGET', KEYS[1], ARGV[i+1]) or false
+  out[#out+1] = route or ''
+  local reply = ARGV[i+2] ~= '' and redis.call('GET', ARGV[i+2]) or false
+  out[#out+1] = reply or ''
+end
+return out
 )lua";
 
 constexpr const char* kLoadScript = R"lua(
@@ -385,11 +461,57 @@ Result<RoutingSnapshot> RoutingRedisStore::load() const {
   return make_error(Errc::internal, "RoutingRedisStore reads asynchronously: use load_snapshot()");
 }
 
+namespace {
+
+void append_extras(std::vector<std::string>& args, CommitExtras& extras, std::int64_t history_ttl) {
+  const std::string history_ttl_text = std::to_string(history_ttl);
+  auto history = [&](CommitExtras::History& h) {
+    args.insert(args.end(), {"H", std::move(h.key), history_ttl_text, std::move(h.line)});
+  };
+  for (auto& a : extras.assignments) {
+    if (!a.once_key.empty()) {
+      const int guarded = a.history ? 2 : 1;
+      args.insert(args.end(), {"G", std::move(a.once_key), std::to_string(a.once_ttl_ms),
+                               std::to_string(guarded)});
+    }
+    args.insert(args.end(), {"X", std::move(a.payload), std::move(a.trail_key),
+                             std::to_string(a.trail_ttl_ms)});
+    if (a.history) history(*a.history);
+  }
+  for (auto& h : extras.history) history(h);
+  for (auto& [contact, route] : extras.routes) {
+    args.insert(args.end(), {"W", std::move(contact), std::move(route)});
+  }
+  for (auto& o : extras.outbound) args.insert(args.end(), {"U", std::move(o)});
+  for (auto& d : extras.dead_letters) {
+    args.insert(args.end(), {"D", std::move(d.payload), std::move(d.reason)});
+  }
+  for (auto& m : extras.markers) {
+    args.insert(args.end(), {"P", std::move(m.key), std::move(m.value), std::to_string(m.ttl_ms)});
+  }
+  if (!extras.stats.empty()) {
+    args.insert(args.end(), {"T", std::to_string(extras.stats.size())});
+    for (auto& [field, value] : extras.stats) args.insert(args.end(), {field, std::move(value)});
+  }
+  if (extras.rules) {
+    args.insert(args.end(), {"Q", extras.rules->version, std::to_string(extras.rules->loaded_ms),
+                             extras.rules->instance});
+  }
+  // Results and ACKs last: a result is never written without everything it reports.
+  for (auto& r : extras.results) {
+    args.insert(args.end(), {"R", std::move(r.command_id), std::move(r.status), std::move(r.body)});
+  }
+  for (auto& id : extras.ack_ids) args.insert(args.end(), {"K", std::move(id)});
+  for (auto& id : extras.command_acks) args.insert(args.end(), {"k", std::move(id)});
+}
+
+}  // namespace
+
 void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                std::function<void(Result<void>)> done) {
   std::vector<std::string> args{"EVAL",
                                 kCommitScript,
-                                "10",
+                                "16",
                                 keys_.router_lease(),
                                 keys_.router_fence(),
                                 keys_.routing_contacts(),
@@ -400,26 +522,24 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
                                 keys_.inbound(),
                                 match_inputs_key(),
                                 activity_key(),
+                                routes_key(),
+                                keys_.commands(),
+                                keys_.results(),
+                                keys_.outbound(),
+                                keys_.stats(),
+                                keys_.router_rules(),
                                 fence.instance,
                                 std::to_string(fence.token),
                                 std::to_string(options_.assignments_maxlen),
                                 std::to_string(options_.deadletter_maxlen),
+                                std::to_string(options_.outbound_maxlen),
+                                std::to_string(options_.results_maxlen),
+                                std::to_string(options_.stats_maxlen),
                                 options_.group};
-  args.reserve(args.size() + ops_.size() + 4 * extras.assignments.size());
+  args.reserve(args.size() + ops_.size() + 8 * extras.assignments.size());
   std::move(ops_.begin(), ops_.end(), std::back_inserter(args));
   ops_.clear();
-  for (auto& a : extras.assignments) {
-    if (a.once_key.empty()) {
-      args.insert(args.end(), {"X", std::move(a.payload)});
-    } else {
-      args.insert(args.end(), {"O", std::move(a.once_key), std::to_string(a.once_ttl_ms),
-                               std::move(a.payload)});
-    }
-  }
-  for (auto& d : extras.dead_letters) {
-    args.insert(args.end(), {"D", std::move(d.payload), std::move(d.reason)});
-  }
-  for (auto& id : extras.ack_ids) args.insert(args.end(), {"K", std::move(id)});
+  append_extras(args, extras, options_.history_ttl_ms);
   redis_.command(std::move(args), [done = std::move(done)](Result<RedisReply> reply) {
     if (!reply) return done(reply.error());
     if (reply->is_error()) {
@@ -428,6 +548,36 @@ void RoutingRedisStore::commit(const Fence& fence, CommitExtras extras,
     }
     done(Result<void>());
   });
+}
+
+std::string RoutingRedisStore::routes_key() const {
+  return keys_.routing_contacts() + ":route";
+}
+
+void RoutingRedisStore::lookup_commands(
+    const std::vector<CommandLookup>& lookups,
+    std::function<void(Result<std::vector<CommandState>>)> done) const {
+  if (lookups.empty()) return done(std::vector<CommandState>{});
+  std::vector<std::string> args{"EVAL", kLookupScript, "1", routes_key()};
+  for (const auto& l : lookups) args.insert(args.end(), {l.once_key, l.route_of, l.reply_key});
+  redis_.command(
+      std::move(args), [n = lookups.size(), done = std::move(done)](Result<RedisReply> reply) {
+        if (!reply) return done(reply.error());
+        if (!reply->is_array() || reply->elements.size() != 3 * n) {
+          return done(make_error(Errc::unavailable, "command lookup: " + describe(*reply)));
+        }
+        std::vector<CommandState> out(n);
+        auto text = [](RedisReply& r) {
+          return r.str.empty() ? std::nullopt : std::optional(std::move(r.str));
+        };
+        for (std::size_t i = 0; i < n; ++i) {
+          auto& e = reply->elements;
+          out[i].applied = e[3 * i].is_integer() && e[3 * i].integer == 1;
+          out[i].route = text(e[3 * i + 1]);
+          out[i].replied = text(e[3 * i + 2]);
+        }
+        done(std::move(out));
+      });
 }
 
 void RoutingRedisStore::load_snapshot(std::function<void(Result<RoutingSnapshot>)> done) const {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -24,12 +25,21 @@ struct Fence {
   std::int64_t token = 0;
 };
 
-// What a commit carries besides the engine's records.
+// What a commit carries besides the engine's records (docs/commands.md, "What the router's
+// commit maintains for readers").
 struct CommitExtras {
+  // One line for a customer's history list (`TenantKeys::history`), kept to its last 500 lines.
+  struct History {
+    std::string key;
+    std::string line;  // JSON, see routing_views.h history_line()
+  };
   struct Assignment {
     std::string payload;   // serialized omniroute.v1.AssignmentEvent
     std::string once_key;  // non-empty: append only if this key was not set yet (replay guard)
     std::int64_t once_ttl_ms = 0;
+    std::string trail_key = {};           // non-empty: also appended to the contact's trail list
+    std::int64_t trail_ttl_ms = 0;        // > 0: the contact ended, its trail expires after this
+    std::optional<History> history = {};  // written with it, under the same once guard
   };
   std::vector<Assignment> assignments;
   struct DeadLetter {
@@ -38,13 +48,62 @@ struct CommitExtras {
   };
   std::vector<DeadLetter> dead_letters;
   std::vector<std::string> ack_ids;  // inbound entries whose effect this commit is
-  bool empty() const { return assignments.empty() && dead_letters.empty() && ack_ids.empty(); }
+
+  // --- commands, replies and read models ---
+  std::vector<History> history;  // lines of their own (new contacts, replies)
+  // Per contact: the latest inbound message's addresses (serialized ContactEvent), what a reply
+  // is sent with; kept in `<contacts key>:route`, erased with the contact record.
+  std::vector<std::pair<std::string, std::string>> routes;
+  std::vector<std::string> outbound;  // serialized omniroute.v1.OutboundMessage
+  struct CommandResult {
+    std::string command_id;
+    std::string status;  // "200", "404", ...
+    std::string body;    // JSON
+  };
+  std::vector<CommandResult> results;
+  std::vector<std::string> command_acks;  // entries of the commands stream
+  struct Marker {  // SET key value PX ttl: a command applied, a reply's client id
+    std::string key;
+    std::string value;
+    std::int64_t ttl_ms = 0;
+  };
+  std::vector<Marker> markers;
+  std::vector<std::pair<std::string, std::string>> stats;  // one sample's fields, if non-empty
+  struct RulesInfo {
+    std::string version;
+    std::int64_t loaded_ms = 0;
+    std::string instance;
+  };
+  std::optional<RulesInfo> rules;  // the `router:rules` hash
+
+  bool empty() const {
+    return assignments.empty() && dead_letters.empty() && ack_ids.empty() && history.empty() &&
+           routes.empty() && outbound.empty() && results.empty() && command_acks.empty() &&
+           markers.empty() && stats.empty() && !rules;
+  }
 };
 
 struct RoutingRedisStoreOptions {
   std::string group = "router";  // consumer group on the inbound stream
   std::int64_t assignments_maxlen = 1000000;
   std::int64_t deadletter_maxlen = 100000;
+  std::int64_t outbound_maxlen = 1000000;
+  std::int64_t results_maxlen = 10000;
+  std::int64_t stats_maxlen = 1000;
+  // History lists expire this long after their last line.
+  std::int64_t history_ttl_ms = 90LL * 24 * 3600 * 1000;
+};
+
+// What lookup_commands() asks about one command before it is applied.
+struct CommandLookup {
+  std::string once_key;   // TenantKeys::routing_command(id)
+  std::string route_of;   // a contact whose route to read, or empty
+  std::string reply_key;  // TenantKeys::routing_reply(contact, client id), or empty
+};
+struct CommandState {
+  bool applied = false;                // its once key exists: applied before, only ACK it
+  std::optional<std::string> route;    // the contact's route, when asked and stored
+  std::optional<std::string> replied;  // the OutboundMessage event id of an earlier same reply
 };
 
 // Errc::conflict from commit(): the lease or the fencing token is not ours any more; nothing
@@ -89,6 +148,12 @@ class RoutingRedisStore final : public routing::RoutingStore {
   void load_activity(
       std::function<void(Result<std::map<std::string, routing::TimePoint>>)> done) const;
   std::string activity_key() const;
+  std::string routes_key() const;
+
+  // One round trip before a batch of commands is applied: which were applied already (replays),
+  // the routes of the contacts replies go to, and earlier replies with the same client id.
+  void lookup_commands(const std::vector<CommandLookup>& lookups,
+                       std::function<void(Result<std::vector<CommandState>>)> done) const;
 
   const TenantKeys& keys() const { return keys_; }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
@@ -24,6 +25,16 @@ namespace omniroute::testing::router {
 inline constexpr const char* kInbound = "omni:{demo}:inbound";
 inline constexpr const char* kAssignments = "omni:{demo}:assignments";
 inline constexpr const char* kLease = "omni:{demo}:router:lease";
+inline constexpr const char* kCommands = "omni:{demo}:commands";
+inline constexpr const char* kResults = "omni:{demo}:results";
+inline constexpr const char* kOutbound = "omni:{demo}:outbound";
+inline constexpr const char* kStats = "omni:{demo}:stats";
+
+// One entry of the results stream.
+struct CommandResult {
+  std::string status;
+  boost::json::value body;
+};
 
 using Lines = std::vector<std::string>;
 
@@ -109,6 +120,28 @@ struct RouterHarness {
     REQUIRE(run_until(io, [&] { return r.committed_entries() > before; }));
   }
   std::vector<v1::AssignmentEvent> assignments() { return assignments_in(redis); }
+
+  // Appends a command (docs/commands.md) under `id`; `expires_in` from the clock's now is added
+  // as expires_ms unless the command has one.
+  void send(const std::string& id, boost::json::object c,
+            std::chrono::milliseconds expires_in = std::chrono::seconds(5)) {
+    if (!c.contains("expires_ms")) c["expires_ms"] = clock.now_unix_ms() + expires_in.count();
+    redis.command({"XADD", kCommands, "*", "id", id, "c", boost::json::serialize(c)});
+  }
+  // Every result written for command `id`, oldest first.
+  std::vector<CommandResult> results_of(const std::string& id) {
+    std::vector<CommandResult> out;
+    for (const auto& [entry, f] : redis.xrange(kResults)) {
+      if (f.at(1) == id) out.push_back({f.at(3), boost::json::parse(f.at(5))});
+    }
+    return out;
+  }
+  // Sends a command and waits for its result.
+  CommandResult call(const std::string& id, boost::json::object c) {
+    send(id, std::move(c));
+    REQUIRE(run_until(io, [&] { return !results_of(id).empty(); }));
+    return results_of(id).front();
+  }
   Lines lines(bool with_queue = false) {
     Lines out;
     for (const auto& a : assignments()) out.push_back(describe(a, with_queue));
