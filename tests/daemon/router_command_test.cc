@@ -407,3 +407,14 @@ TEST_CASE("stats samples count contacts, agents and first answers within the SLA
   CHECK(in_sla == 1);
   CHECK(late == 0);
 }
+
+TEST_CASE("a replayed message that joined a conversation adds one history line") {
+  RedisServer redis;
+  Harness h(redis);
+  auto router = h.start_with_offer();
+  h.add_committed(*router, sms("m2", "SM2"));
+  h.add_committed(*router, sms("m2", "SM2"));
+  const std::string customer = h.assignments().front().customer_id();
+  CHECK(redis.command({"LLEN", "omni:{demo}:history:" + customer}).integer == 2);
+  CHECK(redis.command({"LLEN", "omni:{demo}:trail:c1"}).integer == 3);  // queued, offered, appended
+}
