@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
   RedisClientOptions redis_options;
   redis_options.endpoint = *endpoint;
   redis_options.connections = o.connections;
-  redis = std::make_unique<RedisClient>(server.context(), redis_options, logger, metrics);
+  // As omniroute does: a connection per server thread, used by that thread.
+  redis = std::make_unique<RedisClient>(server.contexts(), redis_options, logger, metrics);
   redis->start();
   server.start();
   if (!wait_ready(*redis)) {

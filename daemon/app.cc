@@ -94,7 +94,8 @@ class App::Impl {
         server_options(config_),
         [this](HttpRequest&& r, Responder respond) { dispatch(std::move(r), respond); }, logger_,
         metrics_);
-    redis_.emplace(server_->context(), redis_options(), logger_, metrics_);
+    // One connection per server thread: a webhook's Redis round trip stays on its thread.
+    redis_.emplace(server_->contexts(), redis_options(), logger_, metrics_);
     store_.emplace(*redis_, store_options(config_), metrics_);
     ingest_.emplace(*store_, *redis_, config_.streams.prefix, metrics_, logger_,
                     SystemClock::instance());

@@ -12,7 +12,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -41,7 +40,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Strand = asio::strand<asio::io_context::executor_type>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 HttpResponse json_error(int status, std::string_view code, std::string_view message) {
@@ -483,9 +481,31 @@ class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, HttpHandler handler, Logger& logger, Metrics& metrics)
       : core(std::move(options), std::move(handler), logger, metrics),
-        ioc(static_cast<int>(std::max<std::size_t>(core.options.threads, 1))),
-        work(ioc.get_executor()),
-        acceptor(asio::make_strand(ioc)) {}
+        contexts(make_contexts(core.options.threads)),
+        work(make_work(contexts)),
+        acceptor(contexts.front()->get_executor()) {}
+
+  // One io_context per thread, each run by exactly that thread: a connection, its handler's
+  // work and (through RedisClient's per-context connections) its Redis round trip all stay
+  // on one thread, with no hand-over between threads and no strand needed.
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(std::size_t threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
+      out.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return out;
+  }
+  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+  static std::vector<WorkGuard> make_work(
+      const std::vector<std::unique_ptr<asio::io_context>>& contexts) {
+    std::vector<WorkGuard> out;
+    for (const auto& io : contexts) out.push_back(asio::make_work_guard(*io));
+    return out;
+  }
+  bool on_pool_thread() const {
+    return std::any_of(contexts.begin(), contexts.end(),
+                       [](const auto& io) { return io->get_executor().running_in_this_thread(); });
+  }
 
   void bind() {
     beast::error_code ec;
@@ -504,7 +524,8 @@ class HttpServer::Impl {
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
-      tcp::socket socket(asio::make_strand(ioc));
+      // Round-robin over the contexts; the socket lives on its context from now on.
+      tcp::socket socket(contexts[next_context++ % contexts.size()]->get_executor());
       auto [ec] = co_await acceptor.async_accept(socket, use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
@@ -544,10 +565,10 @@ class HttpServer::Impl {
       closed->set_value();
     });
     // A pool thread must not block on work the pool itself has to run.
-    if (running && !ioc.get_executor().running_in_this_thread()) done.wait();
+    if (running && !on_pool_thread()) done.wait();
   }
 
-  void run_thread() {
+  void run_thread(asio::io_context& ioc) {
     for (;;) {
       try {
         ioc.run();
@@ -558,15 +579,16 @@ class HttpServer::Impl {
     }
   }
 
-  // Order matters: the io_context dies before `core`, so sessions it destroys can still
-  // unregister; the acceptor and work guard die before the io_context.
+  // Order matters: the io_contexts die before `core`, so sessions they destroy can still
+  // unregister; the acceptor and work guards die before the io_contexts.
   ServerCore core;
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<WorkGuard> work;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
-  std::uint64_t next_id = 1;  // only the accept loop touches it
+  std::uint64_t next_id = 1;     // only the accept loop touches it
+  std::size_t next_context = 0;  // likewise
   bool running = false;
 };
 
@@ -585,8 +607,8 @@ void HttpServer::start() {
                    log_if_failed(impl_->core.logger, "http accept loop failed", e);
                  });
   impl_->running = true;
-  for (std::size_t i = 0; i < std::max<std::size_t>(impl_->core.options.threads, 1); ++i) {
-    impl_->threads.emplace_back([this] { impl_->run_thread(); });
+  for (auto& io : impl_->contexts) {
+    impl_->threads.emplace_back([this, &io = *io] { impl_->run_thread(io); });
   }
 }
 
@@ -599,7 +621,13 @@ void HttpServer::set_websocket_handler(WebSocketUpgradeHandler handler) {
 }
 
 boost::asio::io_context& HttpServer::context() {
-  return impl_->ioc;
+  return *impl_->contexts.front();
+}
+
+std::vector<boost::asio::io_context*> HttpServer::contexts() {
+  std::vector<boost::asio::io_context*> out;
+  for (auto& io : impl_->contexts) out.push_back(io.get());
+  return out;
 }
 
 void HttpServer::begin_drain() {
@@ -630,8 +658,8 @@ bool HttpServer::wait_drained() {
 void HttpServer::stop() {
   if (!impl_->running) return;
   impl_->running = false;
-  impl_->work.reset();
-  impl_->ioc.stop();
+  for (auto& guard : impl_->work) guard.reset();
+  for (auto& io : impl_->contexts) io->stop();
   for (auto& thread : impl_->threads) thread.join();
   impl_->threads.clear();
 }

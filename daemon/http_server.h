@@ -1,5 +1,5 @@
-// The daemon's HTTP/1.1 server: one coroutine per connection on its own strand, a pool of
-// threads over one io_context, limits and timeouts on every read, graceful drain on shutdown,
+// The daemon's HTTP/1.1 server: one coroutine per connection, threads each running their own
+// io_context, limits and timeouts on every read, graceful drain on shutdown,
 // and WebSocket upgrades handed to a WebSocketUpgradeHandler.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "daemon/http_types.h"
 #include "daemon/websocket.h"
@@ -24,6 +25,7 @@ class Metrics;
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
+  // Threads, each with its own io_context; connections are spread over them round-robin.
   std::size_t threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
@@ -56,8 +58,13 @@ class HttpServer {
   void start();
   // The bound port; meaningful after start().
   std::uint16_t port() const;
-  // The pool's io_context, for the daemon's own timers and signal handling.
+  // The first thread's io_context, for the daemon's own timers and signal handling. Run by
+  // one thread: work posted to it is serialized.
   boost::asio::io_context& context();
+  // Every thread's io_context (context() first), each run by exactly one thread. A
+  // RedisClient made on these keeps a connection per thread, so a handler's Redis command is
+  // sent and answered on the handler's own thread.
+  std::vector<boost::asio::io_context*> contexts();
 
   // Stops accepting, closes idle keep-alive connections, makes in-flight requests answer
   // with "Connection: close", and closes WebSockets with 1001 (going away). From a non-pool thread

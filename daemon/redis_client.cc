@@ -73,9 +73,11 @@ std::string describe(const RedisReply& reply) {
 // One hiredis connection. Every member below the constructor is touched only on strand_.
 class RedisClient::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::io_context& io, const RedisClientOptions& options, std::size_t index,
-             Logger& log, Metrics& metrics)
-      : strand_(asio::make_strand(io)),
+  Connection(asio::io_context& io, bool single_thread, const RedisClientOptions& options,
+             std::size_t index, Logger& log, Metrics& metrics)
+      : io_(io),
+        single_thread_(single_thread),
+        strand_(asio::make_strand(io)),
         options_(options),
         index_(index),
         log_(log),
@@ -99,6 +101,9 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
   }
 
   bool ready() const { return ready_.load(std::memory_order_acquire); }
+  // True on the thread that runs this connection's io_context (meaningful when that context
+  // has a single thread).
+  bool local() const { return io_.get_executor().running_in_this_thread(); }
 
   void start() {
     asio::post(strand_, [self = shared_from_this()] { self->connect(); });
@@ -110,8 +115,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
 
   template <class Args>  // std::vector<std::string> or a shared_ptr to one
   void submit(Args args, RedisCallback done) {
-    asio::post(strand_, [self = shared_from_this(), args = std::move(args),
-                         done = std::move(done)]() mutable {
+    auto run = [self = shared_from_this(), args = std::move(args),
+                done = std::move(done)]() mutable {
       if (!self->ready() || self->ctx_ == nullptr) {
         self->count_error("unavailable");
         done(make_error(Errc::unavailable, "redis is not connected"));
@@ -122,7 +127,11 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
       } else {
         self->send(*args, std::move(done));
       }
-    });
+    };
+    // On the one thread that runs our io_context nothing else can touch this connection now:
+    // send at once instead of queueing a handler (the command goes out on this turn's flush).
+    if (single_thread_ && local() && ready() && ctx_ != nullptr) return run();
+    asio::post(strand_, std::move(run));
   }
 
  private:
@@ -304,7 +313,10 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
                                          static_cast<int>(args.size()), argv, lengths);
     if (rc != REDIS_OK) {
       count_error("unavailable");
-      done(make_error(Errc::unavailable, "redis connection is closing"));
+      // Posted: a command sent inline (see submit) must not answer inside command().
+      asio::post(strand_, [done = std::move(done)] {
+        done(make_error(Errc::unavailable, "redis connection is closing"));
+      });
       return;
     }
     // Until the handshake is done the connect timeout applies (it covers a connect that hangs).
@@ -391,6 +403,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
         .inc();
   }
 
+  asio::io_context& io_;
+  const bool single_thread_;  // io_ is run by one thread (the per-context constructor)
   asio::strand<asio::io_context::executor_type> strand_;
   const RedisClientOptions options_;
   const std::size_t index_;
@@ -419,14 +433,29 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
 
 RedisClient::RedisClient(asio::io_context& io, RedisClientOptions options, Logger& log,
                          Metrics& metrics)
+    : RedisClient(std::vector<asio::io_context*>{&io}, std::move(options), log, metrics, false) {}
+
+RedisClient::RedisClient(std::vector<asio::io_context*> contexts, RedisClientOptions options,
+                         Logger& log, Metrics& metrics)
+    : RedisClient(std::move(contexts), std::move(options), log, metrics, true) {}
+
+RedisClient::RedisClient(std::vector<asio::io_context*> contexts, RedisClientOptions options,
+                         Logger& log, Metrics& metrics, bool single_thread)
     : options_(std::move(options)) {
   if (options_.connections == 0) throw std::invalid_argument("redis connections must be >= 1");
+  if (contexts.empty()) throw std::invalid_argument("redis client needs an io_context");
   if (options_.reconnect_min.count() <= 0 || options_.reconnect_max < options_.reconnect_min) {
     throw std::invalid_argument("redis reconnect back-off must satisfy 0 < min <= max");
   }
-  for (std::size_t i = 0; i < options_.connections; ++i) {
-    connections_.push_back(std::make_shared<Connection>(io, options_, i, log, metrics));
+  // Every context gets at least one connection; connection i lives on context i mod N.
+  const std::size_t n = std::max(options_.connections, contexts.size());
+  by_context_.resize(contexts.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    by_context_[i % contexts.size()].push_back(i);
+    connections_.push_back(std::make_shared<Connection>(*contexts[i % contexts.size()],
+                                                        single_thread, options_, i, log, metrics));
   }
+  if (!single_thread) by_context_.clear();  // a shared pool: no thread owns a connection
 }
 
 RedisClient::~RedisClient() {
@@ -453,6 +482,17 @@ void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args,
 
 template <class Args>
 void RedisClient::submit_any(Args args, RedisCallback done) {
+  // From a thread that owns connections: one of its own, so the command and its answer stay on
+  // this thread. Elsewhere (or if none of its own is up): round-robin over the ready ones.
+  for (const auto& own : by_context_) {
+    if (!connections_[own.front()]->local()) continue;
+    const std::size_t pick = own.size() == 1 ? 0 : next_.fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < own.size(); ++i) {
+      auto& c = connections_[own[(pick + i) % own.size()]];
+      if (c->ready()) return c->submit(std::move(args), std::move(done));
+    }
+    break;
+  }
   const std::size_t n = connections_.size();
   const std::size_t first = next_.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) {

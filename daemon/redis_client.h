@@ -66,7 +66,8 @@ struct RedisClientOptions {
 using RedisCallback = std::function<void(Result<RedisReply>)>;
 
 // Thread-safe: command(), ready() and stop() may be called from any thread. Callbacks run on
-// the strand of the connection that carried the command (a thread running the io_context).
+// the strand of the connection that carried the command (a thread running the io_context),
+// never inside command() itself.
 //
 // Errors: a Redis error reply is a value (RedisReply::Type::error); the caller decides what it
 // means. Errc::unavailable = not connected (nothing was sent) or the connection broke while the
@@ -78,8 +79,15 @@ using RedisCallback = std::function<void(Result<RedisReply>)>;
 // io_context is destroyed are destroyed without being called, as Asio does with handlers.
 class RedisClient {
  public:
+  // A pool of options.connections connections on `io` (which any number of threads may run).
   RedisClient(boost::asio::io_context& io, RedisClientOptions options, Logger& log,
               Metrics& metrics);
+  // Connections spread over `contexts` (at least one on each, options.connections in all if
+  // that is more), for io_contexts that are each run by exactly one thread (HttpServer's
+  // contexts()). A command issued on such a thread goes out on that thread's own connection at
+  // once, and its callback runs on the same thread: no hand-over between threads.
+  RedisClient(std::vector<boost::asio::io_context*> contexts, RedisClientOptions options,
+              Logger& log, Metrics& metrics);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -90,8 +98,9 @@ class RedisClient {
   // the connections; later commands fail at once. Asynchronous: returns before that is done.
   void stop();
 
-  // Sends one command (argv form, binary-safe). Round-robin over the ready connections; when
-  // none is ready, `done` gets Errc::unavailable at once (no queueing while disconnected).
+  // Sends one command (argv form, binary-safe). On a thread that owns connections (see the
+  // per-context constructor) one of its own, else round-robin over the ready connections; when
+  // none is ready, `done` gets Errc::unavailable (no queueing while disconnected).
   void command(std::vector<std::string> args, RedisCallback done);
   // The same with arguments the caller keeps (e.g. to resend them): they must stay unchanged
   // until `done` runs. Saves copying large arguments.
@@ -107,11 +116,15 @@ class RedisClient {
   class Connection;  // defined in redis_client.cc
 
  private:
+  RedisClient(std::vector<boost::asio::io_context*> contexts, RedisClientOptions options,
+              Logger& log, Metrics& metrics, bool single_thread);
   template <class Args>
   void submit_any(Args args, RedisCallback done);
 
   RedisClientOptions options_;
   std::vector<std::shared_ptr<Connection>> connections_;
+  // Per single-threaded context, the indexes of its connections; empty for a shared pool.
+  std::vector<std::vector<std::size_t>> by_context_;
   std::atomic<std::size_t> next_{0};
   std::atomic<bool> stopped_{false};
 };

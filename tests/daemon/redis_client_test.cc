@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -164,6 +165,54 @@ TEST_CASE("a pool serves callers on several threads and answers each command onc
   CHECK(ok == 1000);
   CHECK(failed == 0);
   CHECK(redis.get("shared") == "1000");
+}
+
+TEST_CASE("on io_contexts of one thread each, a command is answered on the caller's thread") {
+  RedisServer redis;
+  Metrics metrics;
+  Logger logger(LogLevel::error);
+  boost::asio::io_context first(1), second(1);
+  auto options = options_for(redis.url());
+  options.connections = 1;  // still one per context
+  RedisClient client({&first, &second}, options, logger, metrics);
+  client.start();
+  auto work_first = boost::asio::make_work_guard(first);
+  auto work_second = boost::asio::make_work_guard(second);
+  std::thread runner_first([&] { first.run(); });
+  std::thread runner_second([&] { second.run(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (client.ready_connections() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  CHECK(client.ready_connections() == 2);
+
+  // 200 INCRs issued from each context's thread; every answer must arrive on that same thread.
+  std::atomic<int> same_thread{0}, other_thread{0}, failed{0};
+  auto issue = [&](boost::asio::io_context& io) {
+    boost::asio::post(io, [&] {
+      const auto caller = std::this_thread::get_id();
+      for (int i = 0; i < 200; ++i) {
+        client.command({"INCR", "n"}, [&, caller](Result<RedisReply> r) {
+          if (!r || !r->is_integer()) return void(failed.fetch_add(1));
+          (std::this_thread::get_id() == caller ? same_thread : other_thread).fetch_add(1);
+        });
+      }
+    });
+  };
+  issue(first);
+  issue(second);
+  while (same_thread + other_thread + failed < 400 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  client.stop();
+  work_first.reset();
+  work_second.reset();
+  runner_first.join();
+  runner_second.join();
+  CHECK(same_thread == 400);
+  CHECK(other_thread == 0);
+  CHECK(failed == 0);
+  CHECK(redis.get("n") == "400");
 }
 
 TEST_CASE("AUTH with the right password and SELECT of the configured database") {
