@@ -26,8 +26,11 @@ yamlcfg::EnvLookup env_of(std::map<std::string, std::string> vars) {
 // A vendor owned by this test, so that settings validation does not hinge on a real adapter.
 class NullAdapter : public adapters::Adapter {
  public:
-  Result<void> verify(const adapters::WebhookRequest&) const override { return {}; }
-  Result<std::vector<v1::ContactEvent>> normalize(const adapters::WebhookRequest&) const override {
+  Result<void> verify(const adapters::WebhookRequest&, adapters::ParsedRequest&) const override {
+    return {};
+  }
+  Result<std::vector<v1::ContactEvent>> normalize(const adapters::WebhookRequest&,
+                                                  adapters::ParsedRequest&) const override {
     return std::vector<v1::ContactEvent>{};
   }
 };
@@ -552,4 +555,93 @@ TEST_CASE("check prints warnings on stderr and still exits 0") {
   CHECK(err.str() == "warning: " + path +
                          ":2:84: adapters[0].settings.auth_token is a secret written inline; "
                          "prefer {env: NAME} or {file: PATH}\n");
+}
+
+// ---- api ------------------------------------------------------------------------------------
+
+namespace {
+
+const std::string kSha = std::string(64, 'a');
+const std::string kKey = "0123456789abcdef0123456789abcdef";
+
+}  // namespace
+
+TEST_CASE("api: defaults, and tenants with static tokens and signing keys from the environment") {
+  auto defaults = load("");
+  REQUIRE(defaults.has_value());
+  CHECK(defaults->api.enabled);
+  CHECK(defaults->api.command_timeout == std::chrono::milliseconds(5000));
+  CHECK(defaults->api.max_body_bytes == 65536);
+  CHECK(defaults->api.web_root == "web");
+  CHECK(defaults->api.tenants.empty());
+
+  auto config = load(R"(
+api:
+  command_timeout_ms: 2000
+  max_body_bytes: 4096
+  web_root: /srv/web
+  tenants:
+    demo:
+      tokens:
+        - {sha256: )" + kSha +
+                         R"(, role: agent, name: Alice, agent: alice}
+        - {sha256: )" + std::string(64, 'b') +
+                         R"(, role: supervisor, name: ops}
+      signing_keys:
+        - {id: k1, secret: {env: API_KEY}}
+)",
+                     {{"API_KEY", kKey}});
+  REQUIRE(config.has_value());
+  CHECK(config->api.command_timeout == std::chrono::milliseconds(2000));
+  const auto& demo = config->api.tenants.at("demo");
+  REQUIRE(demo.tokens.size() == 2);
+  CHECK(demo.tokens[0].role == ApiRole::agent);
+  CHECK(demo.tokens[0].agent == "alice");
+  CHECK(demo.tokens[1].role == ApiRole::supervisor);
+  CHECK(demo.signing_keys.at(0).secret == kKey);
+  CHECK(config->warnings.empty());
+}
+
+TEST_CASE("api: bad tokens, roles, agents and keys are errors at their positions") {
+  auto text = R"(api:
+  tenants:
+    demo:
+      tokens:
+        - {sha256: XYZ, role: agent, name: a, agent: a}
+        - {sha256: )" +
+              kSha + R"(, role: boss, name: b}
+        - {sha256: )" +
+              std::string(64, 'c') + R"(, role: agent, name: c}
+        - {sha256: )" +
+              std::string(64, 'd') + R"(, role: admin, name: d, agent: d}
+      signing_keys:
+        - {id: k1, secret: short}
+      extra: 1
+    Bad!: {}
+)";
+  auto errors = errors_of(text);
+  CHECK(errors.find("test.yaml:5:20: api.tenants.demo.tokens[0].sha256: expected 64 lower-case "
+                    "hex digits") != std::string::npos);
+  CHECK(errors.find("test.yaml:6:") != std::string::npos);
+  CHECK(errors.find("unknown role 'boss'") != std::string::npos);
+  CHECK(errors.find("a token with role agent needs 'agent'") != std::string::npos);
+  CHECK(errors.find("only tokens with role agent name an agent") != std::string::npos);
+  CHECK(errors.find("a signing key secret needs at least 32 bytes") != std::string::npos);
+  CHECK(errors.find("unknown key 'extra'") != std::string::npos);
+  CHECK(errors.find("tenant 'Bad!' must be 1 to 64") != std::string::npos);
+}
+
+TEST_CASE("api: one token hash in two places is an error; an inline key is a warning") {
+  auto errors = errors_of(R"(api:
+  tenants:
+    a: {tokens: [{sha256: )" +
+                          kSha + R"(, role: admin, name: x}]}
+    b: {tokens: [{sha256: )" +
+                          kSha + R"(, role: admin, name: y}]}
+)");
+  CHECK(errors.find("the token of b/y has the same sha256 as a/x") != std::string::npos);
+  auto config = load("api:\n  tenants:\n    a: {signing_keys: [{id: k, secret: " + kKey + "}]}\n");
+  REQUIRE(config.has_value());
+  REQUIRE(config->warnings.size() == 1);
+  CHECK(config->warnings[0].find(kKey) == std::string::npos);
 }
