@@ -115,6 +115,8 @@ async function run(t) {
   const offer = console_.locator('#offers li.offer');
   await offer.waitFor(WAIT);
   assert.match(await offer.locator('.countdown').innerText(), /^\d+ s$/);
+  await offer.locator('.preview', {hasText: SMS_TEXT}).waitFor(WAIT);  // what the customer wrote
+  await offer.getByText('from +15557654321').waitFor(WAIT);             // and who they are
   await screenshot(console_, 'console-offer');
   await waitCell(dashboard, 'general', 'waiting', 0);
   await waitCell(dashboard, 'general', 'offered', 1);

@@ -11,6 +11,8 @@ const state = {
   agent: null,          // agent id from GET /me
   offers: new Map(),    // contact id → {contact, expiresMs, receivedMs}
   active: new Map(),    // contact id → contact
+  customers: new Map(), // customer id → {identities, tier} (GET /customers/{id}), best effort
+  previews: new Map(),  // contact id → the customer's latest message on it, for offer cards
   selected: null,       // contact id shown in the conversation pane
   thread: [],           // history lines of the selected contact's customer
   socket: null,
@@ -25,6 +27,12 @@ const contactId = (c) => c?.id ?? c?.contact_id ?? c?.contact;
 const customerOf = (c) => c?.customer_id ?? c?.customer?.id ?? c?.customer;
 const deadlineOf = (c) => c?.sla_deadline_ms ?? c?.deadline_ms;
 const previewOf = (c) => c?.text ?? c?.last_text ?? c?.preview ?? c?.subject ?? '';
+// "+15557654321" rather than the customer's opaque id, once GET /customers/{id} answered.
+function customerLabel(c) {
+  const ids = state.customers.get(customerOf(c))?.identities;
+  if (!ids?.length) return customerOf(c) ?? '';
+  return ids.map((i) => String(i).replace(/^[a-z_]+:/, '')).join(', ');
+}
 const describe = (c) => [c?.channel, c?.queue && `queue ${c.queue}`, c?.tier].filter(Boolean).join(' · ');
 
 // --- errors and notices -----------------------------------------------------------------------
@@ -83,6 +91,8 @@ function backToSignIn(message) {
   saveSession('console', null);
   state.offers.clear();
   state.active.clear();
+  state.customers.clear();
+  state.previews.clear();
   state.selected = null;
   $('workspace').hidden = true;
   $('sign-out').hidden = true;
@@ -198,7 +208,10 @@ function handleMessage(msg) {
       state.offers.clear();
       for (const c of msg.offers ?? []) addOffer(c, c.offer_expires_ms ?? c.expires_ms);
       state.active.clear();
-      for (const c of msg.active ?? []) state.active.set(contactId(c), c);
+      for (const c of msg.active ?? []) {
+        state.active.set(contactId(c), c);
+        learnCustomer(c);
+      }
       if (state.selected && !state.active.has(state.selected)) state.selected = null;
       renderLists();
       if (state.selected) loadThread();
@@ -216,6 +229,7 @@ function handleMessage(msg) {
     case 'assigned':
       state.offers.delete(contactId(msg.contact));
       state.active.set(contactId(msg.contact), msg.contact);
+      learnCustomer(msg.contact);
       if (!state.selected) select(contactId(msg.contact));
       renderLists();
       break;
@@ -241,7 +255,32 @@ function handleMessage(msg) {
 function addOffer(contact, expiresMs) {
   state.offers.set(contactId(contact), {contact, expiresMs, receivedMs: Date.now()});
   rememberQueue(contact.queue);
+  learnCustomer(contact, {preview: true});
 }
+
+// Who the customer is and, for an offer, what they wrote: the offered agent may read both
+// (docs/api.md). Best effort: the card works without them.
+async function learnCustomer(contact, {preview = false} = {}) {
+  const customer = customerOf(contact);
+  const id = contactId(contact);
+  if (!customer) return;
+  const path = `/customers/${encodeURIComponent(customer)}`;
+  try {
+    if (!state.customers.has(customer)) {
+      state.customers.set(customer, await state.api.get(path));
+    }
+    if (preview) {
+      const lines = historyLines(await state.api.get(`${path}/history`));
+      const last = lines.filter((l) => l.direction !== 'out' && l.contact === id).at(-1);
+      if (last?.text) state.previews.set(id, last.text);
+    }
+    renderLists();
+  } catch (e) {
+    console.warn('customer details unavailable', customer, e);
+  }
+}
+
+const historyLines = (h) => (Array.isArray(h) ? h : (h.lines ?? h.messages ?? []));
 
 function offerCard(id, offer) {
   const c = offer.contact;
@@ -249,7 +288,9 @@ function offerCard(id, offer) {
   return el('li', {class: 'offer', dataset: {contact: id}},
     el('div', {class: 'title'}, `New ${c.channel ?? ''} contact`),
     el('div', {class: 'meta'}, describe(c)),
-    previewOf(c) && el('p', {class: 'preview'}, previewOf(c)),
+    el('div', {class: 'meta'}, `from ${customerLabel(c)}`),
+    (state.previews.get(id) ?? previewOf(c)) &&
+      el('p', {class: 'preview'}, state.previews.get(id) ?? previewOf(c)),
     el('div', {},
       'Expires in ',
       el('span', {class: 'countdown', dataset: {expires: offer.expiresMs ?? ''}}, '…')),
@@ -300,7 +341,7 @@ async function reject(button, id) {
 
 function activeCard(id, c) {
   return el('li', {class: id === state.selected ? 'selected' : null, dataset: {contact: id}},
-    el('div', {class: 'title'}, `${c.channel ?? 'contact'} · ${customerOf(c) ?? ''}`),
+    el('div', {class: 'title'}, `${c.channel ?? 'contact'} · ${customerLabel(c)}`),
     el('div', {class: 'meta'}, describe(c)),
     el('button', {type: 'button', class: 'secondary open', onclick: () => select(id),
                   'aria-current': id === state.selected ? 'true' : null}, 'Open'));
@@ -332,8 +373,7 @@ async function loadThread() {
   try {
     const history = await state.api.get(`/customers/${encodeURIComponent(customer)}/history`);
     if (state.selected !== id) return;  // the agent moved on meanwhile
-    state.thread = Array.isArray(history) ? history
-      : (history.messages ?? history.history ?? history.lines ?? []);
+    state.thread = historyLines(history);
     renderThread();
   } catch (e) {
     fail(e);
@@ -356,7 +396,7 @@ function renderConversation() {
   $('no-conversation').hidden = Boolean(contact);
   $('conversation-body').hidden = !contact;
   if (!contact) return;
-  const facts = [['Customer', customerOf(contact)], ['Channel', contact.channel],
+  const facts = [['Customer', customerLabel(contact)], ['Channel', contact.channel],
                  ['Queue', contact.queue], ['Tier', contact.tier], ['Status', contact.status],
                  ['SLA deadline', formatTime(deadlineOf(contact))], ['Contact', state.selected]];
   $('contact-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(

@@ -178,7 +178,7 @@ function renderChart(samples) {
   }
   const last = samples.at(-1);
   $('chart-summary').textContent = samples.length
-    ? `${samples.length} samples; the latest at ${formatTime(last.atMs)}: ${last.waiting} waiting.`
+    ? `${samples.length} sample${samples.length === 1 ? '' : 's'}; the latest at ${formatTime(last.atMs)}: ${last.waiting} waiting.`
     : 'No samples yet: the router records one every 15 s.';
 }
 
