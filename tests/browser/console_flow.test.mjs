@@ -70,11 +70,11 @@ test('an agent takes an SMS from offer to wrap-up while the dashboard follows', 
   try {
     await run(t);
   } catch (e) {
-    for (const page of browser.contexts().flatMap((c) => c.pages())) {
+    for (const page of (browser?.contexts() ?? []).flatMap((c) => c.pages())) {
       const name = new URL(page.url()).pathname.replaceAll('/', '') || 'page';
       await screenshot(page, `failure-${name}`).catch(() => {});
     }
-    e.message += `\n--- omniroute log (last 4000 chars) ---\n${daemon.log.slice(-4000)}`;
+    e.message += `\n--- omniroute log (last 4000 chars) ---\n${daemon?.log.slice(-4000)}`;
     throw e;
   }
 });
