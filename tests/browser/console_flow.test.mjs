@@ -89,6 +89,38 @@ test('a wrong token is refused with the reason from the server', async () => {
   await page.context().close();
 });
 
+test('away takes a reason, and a transfer hands the conversation to another queue', async () => {
+  const page = await openPage('/console/');
+  await page.getByLabel('Access token').fill('demo-alice-token');
+  await page.getByRole('button', {name: 'Sign in'}).click();
+  await page.locator('#connection', {hasText: /^Connected$/}).waitFor(WAIT);
+  await page.getByRole('button', {name: 'Available'}).click();
+  await page.locator('#presence', {hasText: /^available$/}).waitFor(WAIT);
+  assert.equal(await postTwilioSms(daemon.base, {sid: 'SMbrowser0002', from: '+15550002222',
+                                                 body: 'Can I pay by invoice?'}), 200);
+  const offer = page.locator('#offers li.offer');
+  await offer.getByRole('button', {name: 'Accept'}).click();
+  await page.locator('#thread li.in', {hasText: 'Can I pay by invoice?'}).waitFor(WAIT);
+  const contactId = await page.locator('#active li').getAttribute('data-contact');
+
+  // Away for lunch: the open conversation stays hers, no new offers come.
+  await page.getByLabel('Away reason').selectOption('lunch');
+  await page.getByRole('button', {name: 'Away'}).click();
+  await page.locator('#presence', {hasText: /^away$/}).waitFor(WAIT);
+  await page.locator('#presence-reason', {hasText: '(lunch)'}).waitFor(WAIT);
+
+  await page.getByLabel('To queue').fill('after_hours');
+  await page.getByLabel('Reason (optional)').fill('needs the night desk');
+  await page.getByRole('button', {name: 'Transfer'}).click();
+  await page.locator('#active li').waitFor({state: 'detached', ...WAIT});
+  await page.locator('#notice', {hasText: 'to queue after_hours'}).waitFor(WAIT);
+  const contact = await daemon.api('GET', `/contacts/${contactId}`, 'demo-supervisor-token');
+  assert.equal(contact.body.queue, 'after_hours', JSON.stringify(contact.body));
+  assert.equal(contact.body.status, 'waiting', JSON.stringify(contact.body));
+  assert.deepEqual(pageErrors, []);
+  await page.context().close();
+});
+
 async function run(t) {
   // The supervisor opens the dashboard: nobody waits, nobody is available.
   const dashboard = await openPage('/dashboard/');
