@@ -14,21 +14,17 @@ const routing::AgentRecord* find_agent(const RoutingState& state, const std::str
 }
 
 void answer(const CallPtr& call, const RoutingState& state) {
-  const auto loads = loads_of(state.contacts);
-  auto load_of = [&](const std::string& id) {
-    auto it = loads.find(id);
-    return it == loads.end() ? AgentLoad{} : it->second;
-  };
+  auto load = [&](const std::string& id) { return load_of(id, state.contacts); };
   if (call->route->id == RouteId::agents_list) {
     boost::json::array agents;
-    for (const auto& a : state.agents) agents.push_back(agent_view(a, load_of(a.spec.id)));
+    for (const auto& a : state.agents) agents.push_back(agent_view(a, load(a.spec.id)));
     return reply_json(*call, 200, boost::json::object{{"agents", std::move(agents)}});
   }
   const std::string& id = call->param("agent");
   const auto* agent = find_agent(state, id);
   if (!agent) return reply_error(*call, 404, "not_found", "no agent '" + id + "'");
   if (call->route->id == RouteId::agent_get) {
-    return reply_json(*call, 200, agent_view(*agent, load_of(id)));
+    return reply_json(*call, 200, agent_view(*agent, load(id)));
   }
   boost::json::array offers, active;
   for (const auto& c : state.contacts) {

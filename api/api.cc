@@ -33,8 +33,9 @@ Api::Impl::Impl(boost::asio::io_context& io_, daemon::RedisClient& redis, ApiOpt
       metrics(metrics_),
       auth(options.config, clock),
       bus(io, redis, clock, options.config.command_timeout, log),
-      sockets(clock, [this](const std::string& t, const std::string& c, const std::string& e,
-                            auto done) { lookup_message(t, c, e, std::move(done)); }),
+      sockets(std::make_shared<AgentSockets>(
+          clock, [this](const std::string& t, const std::string& c, const std::string& e,
+                        auto done) { lookup_message(t, c, e, std::move(done)); })),
       services{redis, bus, clock, log, options.prefix, {}, {}},
       max_body_bytes(options.config.max_body_bytes),
       static_files(std::make_unique<StaticFiles>(options.config.web_root)),
@@ -56,7 +57,7 @@ void Api::Impl::start() {
 
 void Api::Impl::stop() {
   if (stopped.exchange(true)) return;
-  sockets.close_all();
+  sockets->close_all();
   for (auto& t : tails) t->stop();
   boost::asio::post(io, [this] { sweep.cancel(); });
 }
@@ -72,7 +73,7 @@ void Api::Impl::arm_sweep() {
   sweep.expires_after(kSweepInterval);
   sweep.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopped) return;
-    sockets.close_expired();
+    sockets->close_expired();
     arm_sweep();
   });
 }
@@ -89,7 +90,7 @@ void Api::Impl::on_assignment(const std::string& tenant, const std::string& payl
     log.warn("api tail: unreadable assignment event", {{"tenant", tenant}});
     return;
   }
-  sockets.on_event(tenant, event);
+  sockets->on_event(tenant, event);
 }
 
 void Api::Impl::denied(const Denial& d, std::string_view tenant, std::string_view route,
@@ -232,10 +233,10 @@ void Api::set_rules(std::shared_ptr<const routing::Rules> rules) {
   impl_->services.set_rules(std::move(rules));
 }
 std::size_t Api::close_expired_sockets() {
-  return impl_->sockets.close_expired();
+  return impl_->sockets->close_expired();
 }
 std::size_t Api::open_sockets() const {
-  return impl_->sockets.size();
+  return impl_->sockets->size();
 }
 
 }  // namespace omniroute::api

@@ -61,7 +61,9 @@ class Api::Impl {
   daemon::Metrics& metrics;
   Authenticator auth;
   CommandBus bus;
-  AgentSockets sockets;
+  // Shared so that a socket closing after the Api is gone (the server destroys its connections
+  // last) finds nothing to update instead of a dangling registry.
+  std::shared_ptr<AgentSockets> sockets;
   Services services;
   std::atomic<std::size_t> max_body_bytes;
   std::unique_ptr<StaticFiles> static_files;

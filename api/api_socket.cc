@@ -17,10 +17,12 @@ std::variant<daemon::HttpResponse, daemon::WebSocketCallbacks> Api::Impl::upgrad
     return daemon::json_error(400, "invalid_input", "this route is not a WebSocket");
   }
   const std::string agent = a.params.at("agent");
-  const auto id = sockets.add(a.keys.tenant(), agent, std::move(channel), a.who.expires_ms);
+  const auto id = sockets->add(a.keys.tenant(), agent, std::move(channel), a.who.expires_ms);
   send_hello(id, a.keys, agent);
   daemon::WebSocketCallbacks callbacks;
-  callbacks.on_close = [this, id] { sockets.remove(id); };
+  callbacks.on_close = [weak = std::weak_ptr<AgentSockets>(sockets), id] {
+    if (auto registry = weak.lock()) registry->remove(id);
+  };
   return callbacks;
 }
 
@@ -37,7 +39,7 @@ void Api::Impl::send_hello(std::uint64_t socket, const daemon::TenantKeys& keys,
     } else {
       log.warn("api socket: no current work for hello", {{"agent", agent}});
     }
-    sockets.hello(socket, std::move(offers), std::move(active));
+    sockets->hello(socket, std::move(offers), std::move(active));
   });
 }
 

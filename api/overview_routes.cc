@@ -35,14 +35,12 @@ boost::json::object sample_view(const daemon::RedisReply& entry) {
 }
 
 boost::json::object agents_by_state(const RoutingState& state) {
-  const auto loads = loads_of(state.contacts);
   boost::json::object groups{{"available", boost::json::array{}},
                              {"away", boost::json::array{}},
                              {"offline", boost::json::array{}}};
   for (const auto& a : state.agents) {
-    auto it = loads.find(a.spec.id);
-    groups[to_string(a.presence)].as_array().push_back(
-        agent_view(a, it == loads.end() ? AgentLoad{} : it->second));
+    groups[daemon::presence_name(a.presence)].as_array().push_back(
+        agent_view(a, load_of(a.spec.id, state.contacts)));
   }
   return groups;
 }

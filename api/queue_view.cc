@@ -23,14 +23,11 @@ bool has_skills(const routing::AgentSpec& agent, const routing::QueueSpec& queue
   return true;
 }
 
-std::int64_t available_for(const RoutingState& state, const std::map<std::string, AgentLoad>& loads,
-                           const routing::Queue* queue) {
+std::int64_t available_for(const RoutingState& state, const routing::Queue* queue) {
   std::int64_t n = 0;
   for (const auto& a : state.agents) {
     if (a.presence != routing::Presence::available) continue;
-    auto it = loads.find(a.spec.id);
-    const int load = it == loads.end() ? 0 : it->second.offered + it->second.active;
-    if (load >= a.spec.total_capacity) continue;
+    if (load_of(a.spec.id, state.contacts).total >= a.spec.total_capacity) continue;
     if (queue && !has_skills(a.spec, queue->spec)) continue;
     ++n;
   }
@@ -71,7 +68,6 @@ boost::json::array queue_views(const RoutingState& state, const routing::Rules* 
     if (c.status != routing::ContactStatus::completed || c.sla_breached)
       count(figures[c.queue], c, now);
   }
-  const auto loads = loads_of(state.contacts);
   boost::json::array out;
   for (const auto& [name, f] : figures) {
     boost::json::object q{{"name", name},
@@ -86,7 +82,7 @@ boost::json::array queue_views(const RoutingState& state, const routing::Rules* 
       q["oldest_wait_ms"] = now - f.oldest->arrival_ms;
       q["sla_target_ms"] = f.oldest->decision.sla_deadline - f.oldest->arrival_ms;
     }
-    q["available_agents"] = available_for(state, loads, rules ? rules->find_queue(name) : nullptr);
+    q["available_agents"] = available_for(state, rules ? rules->find_queue(name) : nullptr);
     out.push_back(std::move(q));
   }
   return out;

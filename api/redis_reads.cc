@@ -64,21 +64,4 @@ void load_contact(daemon::RedisClient& redis, const daemon::TenantKeys& keys,
              });
 }
 
-std::map<std::string, AgentLoad> loads_of(const std::vector<routing::ContactRecord>& contacts) {
-  std::map<std::string, AgentLoad> out;
-  for (const auto& c : contacts) {
-    if (c.agent.empty()) continue;
-    auto& load = out[c.agent];
-    if (c.status == routing::ContactStatus::offered) {
-      ++load.offered;
-    } else if (c.status == routing::ContactStatus::active) {
-      ++load.active;
-    } else {
-      continue;
-    }
-    ++load.by_channel[c.channel];
-  }
-  return out;
-}
-
 }  // namespace omniroute::api

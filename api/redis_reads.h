@@ -35,9 +35,6 @@ void load_contact(daemon::RedisClient& redis, const daemon::TenantKeys& keys,
                   const std::string& contact_id,
                   std::function<void(Result<std::optional<routing::ContactRecord>>)> done);
 
-// The offered and active contacts of each agent.
-std::map<std::string, AgentLoad> loads_of(const std::vector<routing::ContactRecord>& contacts);
-
 // A flat [k, v, k, v] reply as a map.
 std::map<std::string, std::string> as_map(const daemon::RedisReply& reply);
 

@@ -187,7 +187,7 @@ class App::Impl {
                                          {"rules", config_.routing.rules_file}});
   }
 
-  RouterOptions router_options(const std::string& tenant) const {
+  RouterOptions router_options(const std::string& tenant) {
     const auto& r = config_.routing;
     RouterOptions o;
     o.prefix = config_.streams.prefix;
@@ -202,6 +202,13 @@ class App::Impl {
     o.claim_idle = r.claim_idle;
     o.batch = r.batch;
     o.conversation_idle_close = r.conversation_idle_close;
+    // The reload_rules command (POST /rules/reload) reads the file as SIGHUP does; the API's
+    // queue view follows the rules the router runs.
+    o.load_rules = [this]() -> Result<std::shared_ptr<const routing::Rules>> {
+      auto rules = routing::load_rules_file(config_.routing.rules_file);
+      if (rules && api_) api_->set_rules(*rules);
+      return rules;
+    };
     o.redis = redis_options();
     return o;
   }

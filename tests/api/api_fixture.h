@@ -134,6 +134,7 @@ struct ApiFixture {
     o.consumer = "test";
     o.block = std::chrono::milliseconds(100);
     o.redis.endpoint = daemon::parse_redis_url(redis.url()).value();
+    o.load_rules = [this]() -> Result<std::shared_ptr<const routing::Rules>> { return rules; };
     router = std::make_unique<daemon::Router>(server->context(), o, rules, clock, log, metrics);
     router->start();
     REQUIRE(eventually([&] { return router->state() == daemon::RouterState::active; }));

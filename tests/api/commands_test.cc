@@ -56,3 +56,79 @@ TEST_CASE("accept, reject, complete and reply are refused to supervisors, who ho
   CHECK(r.status == 403);
   CHECK(f.redis.xlen("omni:{quiet}:commands") == 0);
 }
+
+namespace {
+
+const std::string kT = "/api/v1/tenants/demo";
+
+json::object body_of(const HttpReply& r) {
+  INFO(r.status << " " << r.body);
+  return json::parse(r.body).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("an agent signs in, accepts, replies and completes through the router") {
+  ApiFixture f;
+  f.api->update_config([] {
+    auto c = api_config();
+    c.command_timeout = std::chrono::seconds(10);
+    return c;
+  }());
+  f.route_sms("c1", "+15550001111");  // offered to ana, the only one available
+  auto signed_in = f.call("POST", kT + "/agents/bob/sign-in", "bob-token");
+  REQUIRE(signed_in.status == 200);
+  CHECK(body_of(signed_in).at("presence").as_string() == "away");
+  auto available =
+      f.call("PUT", kT + "/agents/bob/presence", "bob-token", R"({"presence":"available"})");
+  CHECK(body_of(available).at("presence").as_string() == "available");
+  CHECK(f.call("POST", kT + "/contacts/c1/accept", "bob-token").status == 409);
+  auto accepted = f.call("POST", kT + "/contacts/c1/accept", "ana-token");
+  REQUIRE(accepted.status == 200);
+  CHECK(body_of(accepted).at("status").as_string() == "active");
+  auto reply = f.call("POST", kT + "/contacts/c1/reply", "ana-token", R"({"text":"hi there"})");
+  REQUIRE(reply.status == 200);
+  CHECK(body_of(reply).at("duplicate").as_bool() == false);
+  auto completed =
+      f.call("POST", kT + "/contacts/c1/complete", "ana-token", R"({"wrap_up_code":"solved"})");
+  REQUIRE(completed.status == 200);
+  CHECK(body_of(completed).at("status").as_string() == "completed");
+  auto trail = body_of(f.get(kT + "/contacts/c1/trail", "sup-token")).at("events").as_array();
+  std::vector<std::string> kinds;
+  for (const auto& e : trail) kinds.emplace_back(e.at("kind").as_string());
+  CHECK(kinds == std::vector<std::string>{"queued", "offered", "accepted", "completed"});
+  const auto customer =
+      std::string(body_of(f.get(kT + "/contacts/c1", "sup-token")).at("customer_id").as_string());
+  auto lines = body_of(f.get(kT + "/customers/" + customer + "/history", "sup-token"))
+                   .at("lines")
+                   .as_array();
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].at("direction").as_string() == "out");
+  CHECK(lines[1].at("text").as_string() == "hi there");
+}
+
+TEST_CASE("supervisors transfer, close and change agents; admins reload the rules") {
+  ApiFixture f;
+  f.api->update_config([] {
+    auto c = api_config();
+    c.command_timeout = std::chrono::seconds(10);
+    return c;
+  }());
+  f.route_sms("c1", "+15550001111");
+  CHECK(f.call("POST", kT + "/contacts/c1/transfer", "sup-token", R"({"agent":"bob"})").status ==
+        409);  // bob is offline
+  auto moved = f.call("POST", kT + "/contacts/c1/transfer", "sup-token", R"({"queue":"general"})");
+  CHECK(moved.status == 200);
+  CHECK(f.call("POST", kT + "/contacts/c1/close", "ana-token", R"({"reason":"x"})").status == 403);
+  auto closed = f.call("POST", kT + "/contacts/c1/close", "sup-token", R"({"reason":"spam"})");
+  REQUIRE(closed.status == 200);
+  CHECK(body_of(closed).at("status").as_string() == "completed");
+  auto patched = f.call("PATCH", kT + "/agents/bob", "sup-token",
+                        R"({"skills":{"english":5},"total_capacity":3})");
+  REQUIRE(patched.status == 200);
+  CHECK(body_of(patched).at("total_capacity").as_int64() == 3);
+  CHECK(f.call("PATCH", kT + "/agents/bob", "bob-token", R"({"total_capacity":9})").status == 403);
+  auto reloaded = f.call("POST", kT + "/rules/reload", "admin-token");
+  REQUIRE(reloaded.status == 200);
+  CHECK(body_of(reloaded).at("version").as_string() == f.rules->version);
+}

@@ -74,3 +74,26 @@ TEST_CASE("a socket for another agent, or without a token, is refused before the
   CHECK_THROWS(Socket(f.server->port(), "/api/v1/tenants/demo/agents/ana/socket"));
   CHECK(f.api->open_sockets() == 0);
 }
+
+TEST_CASE("the agent socket hears assigned after an accept and closed after a completion") {
+  ApiFixture f;
+  f.api->update_config([] {
+    auto c = api_config();
+    c.command_timeout = std::chrono::seconds(10);
+    return c;
+  }());
+  Socket s(f.server->port(), kSocket + "ana-token");
+  CHECK(s.read().at("type").as_string() == "hello");
+  f.route_sms("c1", "+15550001111");
+  CHECK(s.read().at("type").as_string() == "offer");
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/accept", "ana-token").status == 200);
+  auto assigned = s.read();
+  CHECK(assigned.at("type").as_string() == "assigned");
+  CHECK(assigned.at("contact").at("id").as_string() == "c1");
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/complete", "ana-token",
+                 R"({"wrap_up_code":"done"})")
+              .status == 200);
+  auto closed = s.read();
+  CHECK(closed.at("type").as_string() == "closed");
+  CHECK(closed.at("reason").as_string() == "completed");
+}
