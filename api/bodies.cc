@@ -2,10 +2,16 @@
 // live here so that handlers get only valid values.
 #include "api/bodies.h"
 
+#include "daemon/router_command.h"
+
 namespace omniroute::api {
 namespace {
 
-// Reply texts and notes are customer-facing content: bounded, but generously.
+// Ids, reasons and notes take the router's limits (daemon/router_command.h), so that what the
+// API accepts the router accepts too; reply texts are customer-facing content, bounded more
+// tightly here than the router's ceiling.
+using daemon::kMaxIdBytes;
+using daemon::kMaxNoteBytes;
 constexpr std::size_t kMaxText = 16 * 1024;
 
 Error invalid(std::string message) {
@@ -33,7 +39,7 @@ Result<PresenceBody> parse_presence(const boost::json::object& body) {
   ObjectReader r(body);
   PresenceBody b;
   r.string("presence", b.presence, true);
-  r.string("reason", b.reason, false);
+  r.string("reason", b.reason, false, kMaxNoteBytes);
   auto done = finished(r, std::move(b));
   if (!done) return done;
   if (done->presence != "available" && done->presence != "away" && done->presence != "offline") {
@@ -48,26 +54,24 @@ Result<PresenceBody> parse_presence(const boost::json::object& body) {
 Result<RejectBody> parse_reject(const boost::json::object& body) {
   ObjectReader r(body);
   RejectBody b;
-  r.string("reason", b.reason, true);
+  r.string("reason", b.reason, true, kMaxNoteBytes);
   return finished(r, std::move(b));
 }
 
 Result<CompleteBody> parse_complete(const boost::json::object& body) {
   ObjectReader r(body);
   CompleteBody b;
-  r.string("wrap_up_code", b.wrap_up_code, true);
-  r.string("note", b.note, false);
-  auto done = finished(r, std::move(b));
-  if (done && done->note.size() > kMaxText) return invalid("field 'note': too long");
-  return done;
+  r.string("wrap_up_code", b.wrap_up_code, true, kMaxIdBytes);
+  r.string("note", b.note, false, kMaxNoteBytes);
+  return finished(r, std::move(b));
 }
 
 Result<TransferBody> parse_transfer(const boost::json::object& body) {
   ObjectReader r(body);
   TransferBody b;
-  r.string("queue", b.queue, false);
-  r.string("agent", b.agent, false);
-  r.string("reason", b.reason, false);
+  r.string("queue", b.queue, false, kMaxIdBytes);
+  r.string("agent", b.agent, false, kMaxIdBytes);
+  r.string("reason", b.reason, false, kMaxNoteBytes);
   auto done = finished(r, std::move(b));
   if (done && done->queue.empty() == done->agent.empty()) {
     return invalid("field 'queue': give exactly one of queue or agent");
@@ -78,25 +82,23 @@ Result<TransferBody> parse_transfer(const boost::json::object& body) {
 Result<ReplyBody> parse_reply(const boost::json::object& body) {
   ObjectReader r(body);
   ReplyBody b;
-  r.string("text", b.text, true);
-  r.string("client_id", b.client_id, false);
-  auto done = finished(r, std::move(b));
-  if (done && done->text.size() > kMaxText) return invalid("field 'text': too long");
-  return done;
+  r.string("text", b.text, true, kMaxText);
+  r.string("client_id", b.client_id, false, kMaxIdBytes);
+  return finished(r, std::move(b));
 }
 
 Result<CloseBody> parse_close(const boost::json::object& body) {
   ObjectReader r(body);
   CloseBody b;
-  r.string("reason", b.reason, true);
+  r.string("reason", b.reason, true, kMaxNoteBytes);
   return finished(r, std::move(b));
 }
 
 Result<CustomerPatchBody> parse_customer_patch(const boost::json::object& body) {
   ObjectReader r(body);
   CustomerPatchBody b;
-  r.string("tier", b.tier);
-  r.string_map("attributes", b.attributes);
+  r.string("tier", b.tier, kMaxIdBytes);
+  r.string_map("attributes", b.attributes, kMaxAttributeBytes);
   auto done = finished(r, std::move(b));
   if (done && done->tier && done->tier->empty()) return invalid("field 'tier': must not be empty");
   if (done && !done->tier && !done->attributes) {
@@ -110,8 +112,8 @@ Result<LinkBody> parse_link(const boost::json::object& body) {
   LinkBody b;
   auto identity = [](IdentityBody& out) {
     return [&out](ObjectReader& inner) {
-      inner.string("kind", out.kind, true);
-      inner.string("value", out.value, true);
+      inner.string("kind", out.kind, true, kMaxIdBytes);
+      inner.string("value", out.value, true, kMaxIdentityBytes);
     };
   };
   r.object("a", true, identity(b.a));

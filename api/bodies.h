@@ -11,6 +11,10 @@
 
 namespace omniroute::api {
 
+// Limits of fields that are neither ids nor texts the router bounds (bodies.cc).
+inline constexpr std::size_t kMaxAttributeBytes = 1024;  // one CRM attribute value
+inline constexpr std::size_t kMaxIdentityBytes = 320;    // an e-mail address fits
+
 struct AgentPatchBody {                              // PATCH /agents/{agent}
   std::optional<std::map<std::string, int>> skills;  // level 1..5
   std::optional<std::map<std::string, int>> capacity_by_channel;

@@ -2,7 +2,8 @@
 #include "api/json_body.h"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
+
+#include "daemon/strict_json.h"
 
 namespace omniroute::api {
 
@@ -13,12 +14,11 @@ Result<boost::json::object> parse_body_object(std::string_view body, std::size_t
                                            std::to_string(max_bytes));
   }
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return boost::json::object{};
-  boost::system::error_code ec;
-  // Depth is bounded by the parser's default (32); the size check bounds everything else.
-  auto value = boost::json::parse(body, ec);
-  if (ec) return make_error(Errc::invalid_input, "body is not JSON: " + ec.message());
-  if (!value.is_object()) return make_error(Errc::invalid_input, "body must be a JSON object");
-  return std::move(value.as_object());
+  auto value =
+      daemon::parse_strict_json(body, {.max_bytes = max_bytes, .max_depth = kMaxBodyDepth});
+  if (!value) return make_error(value.error().code, "body " + value.error().message);
+  if (!value->is_object()) return make_error(Errc::invalid_input, "body must be a JSON object");
+  return std::move(value->as_object());
 }
 
 ObjectReader::ObjectReader(const boost::json::object& object, std::string path)
@@ -42,19 +42,43 @@ const boost::json::value* ObjectReader::take(std::string_view key, bool required
   return nullptr;
 }
 
-void ObjectReader::string(std::string_view key, std::string& out, bool required) {
+void ObjectReader::string(std::string_view key, std::string& out, bool required,
+                          std::size_t max_bytes) {
   const auto* v = take(key, required);
   if (!v) return;
   if (!v->is_string()) return fail(key, "expected a string");
   if (required && v->as_string().empty()) return fail(key, "must not be empty");
+  if (v->as_string().size() > max_bytes) {
+    return fail(key, "longer than " + std::to_string(max_bytes) + " bytes");
+  }
   out = std::string(v->as_string());
 }
 
-void ObjectReader::string(std::string_view key, std::optional<std::string>& out) {
+void ObjectReader::string(std::string_view key, std::optional<std::string>& out,
+                          std::size_t max_bytes) {
   std::string value;
   const bool present = object_.if_contains(key) && !object_.at(key).is_null();
-  string(key, value, false);
-  if (present) out = std::move(value);
+  const bool ok_so_far = !error_;
+  string(key, value, false, max_bytes);
+  if (present && ok_so_far && !error_) out = std::move(value);
+}
+
+bool ObjectReader::map_names_ok(std::string_view key, const boost::json::object& map) {
+  if (map.size() > kMaxMapEntries) {
+    fail(key, "more than " + std::to_string(kMaxMapEntries) + " entries");
+    return false;
+  }
+  for (const auto& entry : map) {
+    if (entry.key().empty()) {
+      fail(key, "names must not be empty");
+      return false;
+    }
+    if (entry.key().size() > kMaxMapKeyBytes) {
+      fail(key, "names longer than " + std::to_string(kMaxMapKeyBytes) + " bytes");
+      return false;
+    }
+  }
+  return true;
 }
 
 void ObjectReader::integer(std::string_view key, std::optional<std::int64_t>& out, std::int64_t min,
@@ -75,10 +99,10 @@ void ObjectReader::int_map(std::string_view key, std::optional<std::map<std::str
   const auto* v = take(key, false);
   if (!v) return;
   if (!v->is_object()) return fail(key, "expected an object of integers");
+  if (!map_names_ok(key, v->as_object())) return;
   std::map<std::string, int> values;
   for (const auto& [name, value] : v->as_object()) {
     const std::string field = std::string(key) + "." + std::string(name);
-    if (name.empty()) return fail(key, "names must not be empty");
     if (!value.is_int64() || value.as_int64() < min || value.as_int64() > max) {
       return fail(field, "expected an integer " + std::to_string(min) + ".." + std::to_string(max));
     }
@@ -88,15 +112,19 @@ void ObjectReader::int_map(std::string_view key, std::optional<std::map<std::str
 }
 
 void ObjectReader::string_map(std::string_view key,
-                              std::optional<std::map<std::string, std::string>>& out) {
+                              std::optional<std::map<std::string, std::string>>& out,
+                              std::size_t max_value_bytes) {
   const auto* v = take(key, false);
   if (!v) return;
   if (!v->is_object()) return fail(key, "expected an object of strings");
+  if (!map_names_ok(key, v->as_object())) return;
   std::map<std::string, std::string> values;
   for (const auto& [name, value] : v->as_object()) {
-    if (name.empty()) return fail(key, "names must not be empty");
-    if (!value.is_string())
-      return fail(std::string(key) + "." + std::string(name), "expected a string");
+    const std::string field = std::string(key) + "." + std::string(name);
+    if (!value.is_string()) return fail(field, "expected a string");
+    if (value.as_string().size() > max_value_bytes) {
+      return fail(field, "longer than " + std::to_string(max_value_bytes) + " bytes");
+    }
     values.emplace(std::string(name), std::string(value.as_string()));
   }
   out = std::move(values);

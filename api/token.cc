@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "common/crypto.h"
+#include "daemon/strict_json.h"
 
 namespace omniroute::api {
 namespace {
@@ -16,30 +17,37 @@ Error malformed(std::string why) {
   return make_error(Errc::unauthorized, "malformed token: " + why);
 }
 
-// The claims as JSON; unknown or missing keys, wrong types: the token is refused whole.
+// The claims as JSON; unknown, repeated or missing keys, wrong types, values over their limits:
+// the token is refused whole.
 Result<TokenClaims> claims_from_json(std::string_view text) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(text, ec);
-  if (ec || !value.is_object()) return malformed("payload is not a JSON object");
-  const auto& o = value.as_object();
+  auto value = daemon::parse_strict_json(text, {.max_bytes = kMaxTokenBytes, .max_depth = 2});
+  if (!value) return malformed("payload " + value.error().message);
+  if (!value->is_object()) return malformed("payload is not a JSON object");
+  const auto& o = value->as_object();
   if (o.size() != 5) return malformed("payload needs exactly kid, tenant, role, sub, exp");
   TokenClaims c;
   auto text_of = [&](const char* key, std::string& out) {
     auto* v = o.if_contains(key);
     if (!v || !v->is_string() || v->as_string().empty()) return false;
+    if (v->as_string().size() > kMaxClaimBytes) return false;
     out = std::string(v->as_string());
     return true;
   };
   std::string role;
   if (!text_of("kid", c.kid) || !text_of("tenant", c.tenant) || !text_of("role", role) ||
       !text_of("sub", c.sub)) {
-    return malformed("kid, tenant, role and sub must be non-empty strings");
+    return malformed("kid, tenant, role and sub must be strings of 1.." +
+                     std::to_string(kMaxClaimBytes) + " bytes");
   }
   auto parsed_role = daemon::parse_api_role(role);
   if (!parsed_role) return malformed("unknown role");
   c.role = *parsed_role;
   auto* exp = o.if_contains("exp");
-  if (!exp || !exp->is_int64()) return malformed("exp must be an integer (unix seconds)");
+  // Bounded so that exp * 1000 (the expiry in ms) cannot overflow.
+  if (!exp || !exp->is_int64() || exp->as_int64() < 0 || exp->as_int64() > kMaxTokenExp) {
+    return malformed("exp must be an integer 0.." + std::to_string(kMaxTokenExp) +
+                     " (unix seconds)");
+  }
   c.exp = exp->as_int64();
   return c;
 }
@@ -86,6 +94,9 @@ std::optional<std::string> base64url_decode(std::string_view text) {
       out.push_back(static_cast<char>((buffer >> bits) & 0xff));
     }
   }
+  // The unused low bits of the last character must be zero: otherwise four spellings of one
+  // signature would all verify, and a token would not be one string.
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 
@@ -103,7 +114,7 @@ std::string sign_token(const TokenClaims& claims, std::string_view secret) {
 
 Result<UnverifiedToken> parse_signed_token(std::string_view token) {
   // A bearer token of kilobytes is not ours; refuse before decoding anything.
-  if (token.size() > 4096) return malformed("too long");
+  if (token.size() > kMaxTokenBytes) return malformed("too long");
   if (!looks_signed(token)) return malformed("expected v1.<payload>.<signature>");
   auto dot = token.find('.', 3);
   if (dot == std::string_view::npos) return malformed("expected v1.<payload>.<signature>");

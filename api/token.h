@@ -12,6 +12,12 @@
 
 namespace omniroute::api {
 
+// Limits of a signed token: its length, each string claim (ids and names the router takes at
+// most 128 bytes of), and exp (year 9999, so that the expiry in ms fits an int64).
+inline constexpr std::size_t kMaxTokenBytes = 4096;
+inline constexpr std::size_t kMaxClaimBytes = 128;
+inline constexpr std::int64_t kMaxTokenExp = 253'402'300'799;
+
 // The payload of a signed token.
 struct TokenClaims {
   std::string kid;     // which of the tenant's signing keys signed it
@@ -21,8 +27,8 @@ struct TokenClaims {
   std::int64_t exp = 0;  // unix seconds
 };
 
-// base64url without padding (RFC 4648 §5), as JWTs use it; decode refuses padding and any
-// character outside the alphabet.
+// base64url without padding (RFC 4648 §5), as JWTs use it; decode refuses padding, any
+// character outside the alphabet and non-zero unused bits (only the canonical spelling decodes).
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
 

@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "daemon/strict_json.h"
+
 namespace omniroute::daemon {
 namespace json = boost::json;
 namespace {
@@ -68,8 +70,14 @@ Result<std::string> text_of(const json::object& o, std::string_view key, std::si
 Result<std::map<std::string, int>> levels_of(const json::value& v, std::string_view key, int min,
                                              int max) {
   if (!v.is_object()) return bad(std::string(key) + ": expected an object");
+  if (v.as_object().size() > kMaxMapEntries) {
+    return bad(std::string(key) + ": more than " + std::to_string(kMaxMapEntries) + " entries");
+  }
   std::map<std::string, int> out;
   for (const auto& [k, n] : v.as_object()) {
+    if (k.empty() || k.size() > kMaxIdBytes) {
+      return bad(std::string(key) + ": names must be 1.." + std::to_string(kMaxIdBytes) + " bytes");
+    }
     if (!n.is_int64() || n.as_int64() < min || n.as_int64() > max) {
       return bad(std::string(key) + "." + std::string(k) + ": expected an integer " +
                  std::to_string(min) + ".." + std::to_string(max));
@@ -89,8 +97,13 @@ Result<void> check_keys(const json::object& o, CommandOp op) {
     }
   }
   for (auto key : shape.required) {
-    if (!o.contains(key))
+    const auto* v = o.if_contains(key);
+    if (v == nullptr) {
       return bad(std::string(key) + ": required for op " + std::string(to_string(op)));
+    }
+    // An empty id names nothing; the router would only answer "unknown agent ''" later.
+    if (v->is_string() && v->as_string().empty())
+      return bad(std::string(key) + ": must not be empty");
   }
   return {};
 }
@@ -181,10 +194,10 @@ std::string_view to_string(CommandOp op) {
 }
 
 Result<Command> parse_command(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return bad("the command is not a JSON object");
-  const json::object& o = v.as_object();
+  auto v = parse_strict_json(text, {.max_bytes = kMaxCommandBytes, .max_depth = kMaxCommandDepth});
+  if (!v) return make_error(v.error().code, "the command " + v.error().message);
+  if (!v->is_object()) return bad("the command is not a JSON object");
+  const json::object& o = v->as_object();
   Command c;
   const auto* op = o.if_contains("op");
   if (op == nullptr || !op->is_string()) return bad("op: required");

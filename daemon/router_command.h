@@ -51,10 +51,15 @@ struct Command {
 inline constexpr std::size_t kMaxReplyBytes = 65536;
 inline constexpr std::size_t kMaxNoteBytes = 4096;
 inline constexpr std::size_t kMaxIdBytes = 128;
+// A whole command: a reply of kMaxReplyBytes escaped as \uXXXX (6 bytes a byte) still fits.
+inline constexpr std::size_t kMaxCommandBytes = 512 * 1024;
+inline constexpr std::size_t kMaxCommandDepth = 4;  // the command, skills: {name: level}
+inline constexpr std::size_t kMaxMapEntries = 64;   // skills, capacity_by_channel
 
 // Reads the command object `c` of an entry. Errc::invalid_input naming the field for an
-// unknown op, a missing or mistyped field, an unknown key; Errc::forbidden when the role may
-// not do the op or an agent names another agent.
+// unknown op, a missing, repeated or mistyped field, an unknown key, a value over its limit;
+// Errc::too_large over kMaxCommandBytes; Errc::forbidden when the role may not do the op or an
+// agent names another agent.
 Result<Command> parse_command(std::string_view json);
 
 }  // namespace omniroute::daemon

@@ -92,3 +92,81 @@ TEST_CASE("the contact view shows a record the way the API answers it") {
   CHECK(load.offers == std::vector<std::string>{"c1"});
   CHECK(agent_view(a, load).at("load").at("total") == 1);
 }
+
+namespace {
+
+const std::string kAccept =
+    R"({"op":"accept","actor":"ana","role":"agent","expires_ms":1,"agent":"ana","contact":"c1"})";
+
+// update_agent with `n` skills named `name`0, `name`1, ...
+std::string update_with_skills(std::size_t n, const std::string& name = "s") {
+  std::string out =
+      R"({"op":"update_agent","actor":"s","role":"admin","expires_ms":1,"agent":"a","skills":{)";
+  for (std::size_t i = 0; i < n; ++i) {
+    out += (i ? ",\"" : "\"") + name + std::to_string(i) + "\":1";
+  }
+  return out + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("a command repeating a key is refused: it would mean two things") {
+  CHECK(refusal(R"({"op":"accept","actor":"ana","role":"agent","expires_ms":1,"agent":"ana",)"
+                R"("agent":"bob","contact":"c1"})") ==
+        "invalid_input: the command repeats the key 'agent'");
+  CHECK(refusal(R"({"op":"update_agent","actor":"s","role":"admin","expires_ms":1,"agent":"a",)"
+                R"("skills":{"x":1,"x":5}})") == "invalid_input: the command repeats the key 'x'");
+}
+
+TEST_CASE("truncated, oversized and deeply nested commands are refused") {
+  REQUIRE(parse_command(kAccept).has_value());
+  for (std::size_t n = 0; n < kAccept.size(); ++n) {
+    INFO(kAccept.substr(0, n));
+    CHECK_FALSE(parse_command(kAccept.substr(0, n)).has_value());
+  }
+  const std::string huge = R"({"op":"reply","actor":"a","role":"agent","expires_ms":1,)"
+                           R"("agent":"a","contact":"c","text":")" +
+                           std::string(kMaxCommandBytes, 'x') + "\"}";
+  CHECK(refusal(huge).starts_with("too_large: the command is "));
+  CHECK(refusal(R"({"op":"accept","x":[[[[1]]]]})") ==
+        "invalid_input: the command nests deeper than 4 levels");
+  CHECK(refusal(kAccept + "{}").starts_with("invalid_input: the command is not JSON"));
+}
+
+TEST_CASE("strings and maps are bounded") {
+  const std::string long_id(kMaxIdBytes + 1, 'a');
+  CHECK(refusal(R"({"op":"accept","actor":"s","role":"admin","expires_ms":1,"agent":"a",)"
+                R"("contact":")" +
+                long_id + "\"}") == "invalid_input: contact: longer than 128 bytes");
+  CHECK(refusal(R"({"op":"close","actor":"s","role":"admin","expires_ms":1,"contact":"c",)"
+                R"("reason":")" +
+                std::string(kMaxNoteBytes + 1, 'r') + "\"}") ==
+        "invalid_input: reason: longer than 4096 bytes");
+  CHECK(parse_command(update_with_skills(kMaxMapEntries)).has_value());
+  CHECK(refusal(update_with_skills(kMaxMapEntries + 1)) ==
+        "invalid_input: skills: more than 64 entries");
+  CHECK(refusal(update_with_skills(1, std::string(kMaxIdBytes, 'n'))) ==
+        "invalid_input: skills: names must be 1..128 bytes");
+  CHECK(refusal(R"({"op":"update_agent","actor":"s","role":"admin","expires_ms":1,"agent":"a",)"
+                R"("capacity_by_channel":{"":1}})") ==
+        "invalid_input: capacity_by_channel: names must be 1..128 bytes");
+}
+
+TEST_CASE("a required id may not be empty") {
+  CHECK(refusal(R"({"op":"accept","actor":"s","role":"admin","expires_ms":1,"agent":"",)"
+                R"("contact":"c"})") == "invalid_input: agent: must not be empty");
+  CHECK(refusal(R"({"op":"close","actor":"s","role":"admin","expires_ms":1,"contact":""})") ==
+        "invalid_input: contact: must not be empty");
+}
+
+TEST_CASE("wrong types are refused naming the field") {
+  CHECK(refusal(R"({"op":7,"actor":"a","role":"agent","expires_ms":1})") ==
+        "invalid_input: op: required");
+  CHECK(refusal(R"({"op":"accept","actor":"a","role":"agent","expires_ms":"1","agent":"a",)"
+                R"("contact":"c"})") == "invalid_input: expires_ms: required (unix ms)");
+  CHECK(refusal(R"({"op":"update_agent","actor":"s","role":"admin","expires_ms":1,"agent":"a",)"
+                R"("total_capacity":2.5})") ==
+        "invalid_input: total_capacity: expected an integer 1..1000");
+  CHECK(refusal(R"({"op":"update_agent","actor":"s","role":"admin","expires_ms":1,"agent":"a",)"
+                R"("skills":[1]})") == "invalid_input: skills: expected an object");
+}
