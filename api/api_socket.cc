@@ -50,7 +50,7 @@ void Api::Impl::lookup_message(const std::string& tenant, const std::string& cus
                                std::function<void(std::optional<boost::json::object>)> done) {
   auto keys = daemon::TenantKeys::make(options.prefix, tenant);
   if (!keys || customer.empty()) return done(std::nullopt);
-  redis_call(services.redis, {"LRANGE", keys->base() + ":history:" + customer, "-20", "-1"},
+  redis_call(services.redis, {"LRANGE", keys->history(customer), "-20", "-1"},
              [event_id, done = std::move(done)](Result<daemon::RedisReply> r) {
                if (!r) return done(std::nullopt);
                for (const auto& line : r->elements) {

@@ -83,8 +83,8 @@ void CommandBus::submit(const daemon::TenantKeys& keys, const Principal& who,
   pending->timer.async_wait([this, id](const boost::system::error_code& ec) {
     if (!ec) expire(id);
   });
-  redis_.command({"XADD", keys.base() + ":commands", "MAXLEN", "~", kCommandsMaxlen, "*", "id", id,
-                  "c", boost::json::serialize(command)},
+  redis_.command({"XADD", keys.commands(), "MAXLEN", "~", kCommandsMaxlen, "*", "id", id, "c",
+                  boost::json::serialize(command)},
                  [this, id](Result<daemon::RedisReply> reply) {
                    if (reply && !reply->is_error()) return;
                    auto p = take(id);

@@ -24,7 +24,7 @@ void get_contact(Services& s, const CallPtr& call) {
 
 void get_trail(Services& s, const CallPtr& call) {
   const std::string id = call->param("contact");
-  redis_call(s.redis, {"LRANGE", call->keys.base() + ":trail:" + id, "0", "-1"},
+  redis_call(s.redis, {"LRANGE", call->keys.trail(id), "0", "-1"},
              [call, id](Result<daemon::RedisReply> r) {
                if (!r) return reply_error(*call, r.error());
                if (r->elements.empty()) {

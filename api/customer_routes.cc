@@ -1,6 +1,7 @@
 // Customers: the profile (hash `<base>:customer:<id>`: tier, created_ms, merged_into), its
 // identities (set `...:identities`), CRM attributes (hash `...:attributes`, a separate key so a
 // CRM cannot overwrite the router's fields), history (list `<base>:history:<id>`) and links.
+// Every key comes from daemon::TenantKeys (docs/redis-layout.md).
 #include <boost/json/parse.hpp>
 #include <charconv>
 
@@ -27,10 +28,6 @@ std::int64_t to_int(std::string_view text) {
   return v;
 }
 
-std::string profile_key(const Call& call) {
-  return call.keys.customer(call.param("customer"));
-}
-
 // Agents see a customer while they are offered or hold one of its contacts.
 void with_access(Services& s, const CallPtr& call, std::function<void()> then) {
   if (call->is_supervisor()) return then();
@@ -49,38 +46,39 @@ void with_access(Services& s, const CallPtr& call, std::function<void()> then) {
 }
 
 void get_customer(Services& s, const CallPtr& call) {
-  const std::string profile = profile_key(*call);
-  redis_call(s.redis, {"HGETALL", profile}, [&s, call, profile](Result<daemon::RedisReply> r) {
-    if (!r) return reply_error(*call, r.error());
-    auto fields = as_map(*r);
-    if (fields.empty()) return reply_error(*call, 404, "not_found", "no such customer");
-    boost::json::object view{{"id", call->param("customer")}};
-    for (const auto& key : {"tier", "merged_into"}) {
-      if (fields.count(key)) view[key] = fields[key];
-    }
-    if (fields.count("created_ms")) view["created_ms"] = to_int(fields["created_ms"]);
-    redis_call(s.redis, {"SMEMBERS", profile + ":identities"},
-               [&s, call, profile, view](Result<daemon::RedisReply> ids) mutable {
-                 if (!ids) return reply_error(*call, ids.error());
-                 boost::json::array identities;
-                 for (const auto& id : ids->elements)
-                   identities.push_back(boost::json::string(id.str));
-                 view["identities"] = std::move(identities);
-                 redis_call(s.redis, {"HGETALL", profile + ":attributes"},
-                            [call, view](Result<daemon::RedisReply> attrs) mutable {
-                              if (!attrs) return reply_error(*call, attrs.error());
-                              boost::json::object a;
-                              for (const auto& [k, v] : as_map(*attrs)) a[k] = v;
-                              view["attributes"] = std::move(a);
-                              reply_json(*call, 200, view);
-                            });
-               });
-  });
+  const std::string& id = call->param("customer");
+  redis_call(s.redis, {"HGETALL", call->keys.customer(id)},
+             [&s, call, id](Result<daemon::RedisReply> r) {
+               if (!r) return reply_error(*call, r.error());
+               auto fields = as_map(*r);
+               if (fields.empty()) return reply_error(*call, 404, "not_found", "no such customer");
+               boost::json::object view{{"id", call->param("customer")}};
+               for (const auto& key : {"tier", "merged_into"}) {
+                 if (fields.count(key)) view[key] = fields[key];
+               }
+               if (fields.count("created_ms")) view["created_ms"] = to_int(fields["created_ms"]);
+               redis_call(s.redis, {"SMEMBERS", call->keys.customer_identities(id)},
+                          [&s, call, id, view](Result<daemon::RedisReply> ids) mutable {
+                            if (!ids) return reply_error(*call, ids.error());
+                            boost::json::array identities;
+                            for (const auto& id : ids->elements)
+                              identities.push_back(boost::json::string(id.str));
+                            view["identities"] = std::move(identities);
+                            redis_call(s.redis, {"HGETALL", call->keys.customer_attributes(id)},
+                                       [call, view](Result<daemon::RedisReply> attrs) mutable {
+                                         if (!attrs) return reply_error(*call, attrs.error());
+                                         boost::json::object a;
+                                         for (const auto& [k, v] : as_map(*attrs)) a[k] = v;
+                                         view["attributes"] = std::move(a);
+                                         reply_json(*call, 200, view);
+                                       });
+                          });
+             });
 }
 
 void get_history(Services& s, const CallPtr& call) {
   const std::string& customer = call->param("customer");
-  redis_call(s.redis, {"LRANGE", call->keys.base() + ":history:" + customer, "0", "-1"},
+  redis_call(s.redis, {"LRANGE", call->keys.history(customer), "0", "-1"},
              [call, customer](Result<daemon::RedisReply> r) {
                if (!r) return reply_error(*call, r.error());
                boost::json::array lines;
@@ -98,9 +96,13 @@ void get_history(Services& s, const CallPtr& call) {
 void patch_customer(Services& s, const CallPtr& call) {
   auto body = parse_customer_patch(call->body);
   if (!body) return reply_error(*call, body.error());
-  const std::string profile = profile_key(*call);
-  std::vector<std::string> args{
-      "EVAL", kPatchScript, "2", profile, profile + ":attributes", body->tier.value_or("")};
+  const std::string& id = call->param("customer");
+  std::vector<std::string> args{"EVAL",
+                                kPatchScript,
+                                "2",
+                                call->keys.customer(id),
+                                call->keys.customer_attributes(id),
+                                body->tier.value_or("")};
   for (const auto& [k, v] : body->attributes.value_or(std::map<std::string, std::string>{})) {
     args.push_back(k);
     args.push_back(v);
@@ -131,6 +133,12 @@ void link_customers(Services& s, const CallPtr& call) {
 }  // namespace
 
 void handle_customer(Services& s, const CallPtr& call) {
+  // Not a customer id the router makes: nothing to find, and with a ':' it could name another
+  // customer's attributes or identities key.
+  if (call->route->id != RouteId::customer_link &&
+      !daemon::is_valid_customer_id(call->param("customer"))) {
+    return reply_error(*call, 404, "not_found", "no such customer");
+  }
   switch (call->route->id) {
     case RouteId::customer_get:
       return with_access(s, call, [&s, call] { get_customer(s, call); });

@@ -47,7 +47,7 @@ boost::json::object agents_by_state(const RoutingState& state) {
 
 void dashboard(Services& s, const CallPtr& call, RoutingState state) {
   const std::int64_t now = s.clock.now_unix_ms();
-  redis_call(s.redis, {"XRANGE", call->keys.base() + ":stats", std::to_string(now - kHourMs), "+"},
+  redis_call(s.redis, {"XRANGE", call->keys.stats(), std::to_string(now - kHourMs), "+"},
              [&s, call, state = std::move(state), now](Result<daemon::RedisReply> r) {
                if (!r) return reply_error(*call, r.error());
                boost::json::array samples;
@@ -64,18 +64,17 @@ void dashboard(Services& s, const CallPtr& call, RoutingState state) {
 }
 
 void rules_version(Services& s, const CallPtr& call) {
-  redis_call(s.redis, {"HGETALL", call->keys.base() + ":router:rules"},
-             [call](Result<daemon::RedisReply> r) {
-               if (!r) return reply_error(*call, r.error());
-               auto fields = as_map(*r);
-               if (fields.empty()) {
-                 return reply_error(*call, 404, "not_found", "no router has loaded rules yet");
-               }
-               reply_json(*call, 200,
-                          boost::json::object{{"version", fields["version"]},
-                                              {"loaded_ms", to_int(fields["loaded_ms"])},
-                                              {"instance", fields["instance"]}});
-             });
+  redis_call(s.redis, {"HGETALL", call->keys.router_rules()}, [call](Result<daemon::RedisReply> r) {
+    if (!r) return reply_error(*call, r.error());
+    auto fields = as_map(*r);
+    if (fields.empty()) {
+      return reply_error(*call, 404, "not_found", "no router has loaded rules yet");
+    }
+    reply_json(*call, 200,
+               boost::json::object{{"version", fields["version"]},
+                                   {"loaded_ms", to_int(fields["loaded_ms"])},
+                                   {"instance", fields["instance"]}});
+  });
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
     return r;
   }
 
-  std::string results_key() const { return keys.base() + ":results"; }
+  std::string results_key() const { return keys.results(); }
   std::string assignments_key() const { return keys.assignments(); }
 
   void init();

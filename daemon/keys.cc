@@ -22,6 +22,12 @@ bool is_valid_tenant(std::string_view tenant) {
          std::all_of(tenant.begin(), tenant.end(), is_tenant_char);
 }
 
+bool is_valid_customer_id(std::string_view customer_id) {
+  auto ok = [](char c) { return is_tenant_char(c) || (c >= 'A' && c <= 'Z'); };
+  return !customer_id.empty() && customer_id.size() <= 64 &&
+         std::all_of(customer_id.begin(), customer_id.end(), ok);
+}
+
 bool is_valid_key_prefix(std::string_view prefix) {
   return !prefix.empty() && prefix.size() <= 64 &&
          std::all_of(prefix.begin(), prefix.end(), is_prefix_char);
@@ -67,6 +73,10 @@ std::string TenantKeys::customer(std::string_view customer_id) const {
 
 std::string TenantKeys::customer_identities(std::string_view customer_id) const {
   return base_ + ":customer:" + std::string(customer_id) + ":identities";
+}
+
+std::string TenantKeys::customer_attributes(std::string_view customer_id) const {
+  return base_ + ":customer:" + std::string(customer_id) + ":attributes";
 }
 
 std::string TenantKeys::routing_applied(std::string_view event_id) const {

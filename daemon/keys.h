@@ -13,6 +13,11 @@ namespace omniroute::daemon {
 // that would move the hash tag.
 bool is_valid_tenant(std::string_view tenant);
 
+// Customer ids are the router's ULIDs; anything outside [A-Za-z0-9_-]{1,64} names no customer.
+// The customer's keys differ only by a suffix (`:identities`, `:attributes`), so an id taken
+// from a URL with ':' in it could name another customer's key: callers refuse such ids.
+bool is_valid_customer_id(std::string_view customer_id);
+
 // Key prefixes are [A-Za-z0-9_.:-]{1,64}; braces are refused because Redis takes the first
 // `{...}` of a key as its hash tag, and that must be the tenant's.
 bool is_valid_key_prefix(std::string_view prefix);
@@ -72,6 +77,9 @@ class TenantKeys {
   std::string customer(std::string_view customer_id) const;
   // Set of the "<kind>:<value>" identities of one customer (what a link must repoint).
   std::string customer_identities(std::string_view customer_id) const;
+  // Hash of one customer's CRM attributes (string values, written by the API's PATCH): its own
+  // key, so that a CRM can never overwrite the profile's router fields.
+  std::string customer_attributes(std::string_view customer_id) const;
   // Hashes of the routing engine's records (JSON values), keyed by contact / agent / customer
   // id: what the active router rebuilds its memory from at start-up and fail-over.
   std::string routing_contacts() const { return base_ + ":routing:contacts"; }

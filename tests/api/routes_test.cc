@@ -125,6 +125,23 @@ TEST_CASE("customers: a supervisor patches tier and attributes, links identities
             .is_array());
 }
 
+TEST_CASE("a customer id naming another customer's key is 404 and writes nothing") {
+  ApiFixture f;
+  f.route_sms("c1", "+15550001111");
+  const auto customer =
+      std::string(body_of(f.get(kT + "/contacts/c1", "sup-token")).at("customer_id").as_string());
+  REQUIRE(f.call("PATCH", kT + "/customers/" + customer, "sup-token",
+                 R"({"attributes":{"plan":"gold"}})")
+              .status == 200);
+  // customer:<id>:attributes exists now; as a "profile" it would take a tier field.
+  const std::string forged = kT + "/customers/" + customer + ":attributes";
+  CHECK(f.call("PATCH", forged, "sup-token", R"({"tier":"vip"})").status == 404);
+  CHECK(f.get(forged, "sup-token").status == 404);
+  CHECK(f.get(kT + "/customers/" + customer + ":identities/history", "sup-token").status == 404);
+  auto profile = body_of(f.get(kT + "/customers/" + customer, "sup-token"));
+  CHECK(profile.at("attributes") == boost::json::object{{"plan", "gold"}});
+}
+
 TEST_CASE("bad input is 400 naming the field, big bodies 413, unknown routes 404, methods 405") {
   ApiFixture f;
   auto bad = f.call("PUT", kT + "/agents/ana/presence", "ana-token", R"({"presence":"away"})");
