@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "api/api_impl.h"
@@ -42,7 +43,8 @@ Api::Impl::Impl(boost::asio::io_context& io_, daemon::RedisClient& redis, ApiOpt
       sweep(io) {
   for (const auto& tenant : options.tenants) {
     auto keys = daemon::TenantKeys::make(options.prefix, tenant).value();  // config checked them
-    TailSinks sinks{[this](const std::string& id, int status, std::string body) {
+    TailSinks sinks{[this, tenant](const std::string& id, int status, std::string body) {
+                      on_result(tenant, status, body);
                       bus.resolve(id, status, std::move(body));
                     },
                     [this, tenant](const std::string& payload) { on_assignment(tenant, payload); }};
@@ -91,6 +93,22 @@ void Api::Impl::on_assignment(const std::string& tenant, const std::string& payl
     return;
   }
   sockets->on_event(tenant, event);
+}
+
+// Every instance tails every result, so each pushes a reply to the sockets it holds, whichever
+// instance took the reply: all of the agent's tabs show it.
+void Api::Impl::on_result(const std::string& tenant, int status, const std::string& body) {
+  if (status != 200 || body.find("\"message\"") == std::string::npos) return;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) return;
+  const auto* line = value.as_object().if_contains("message");
+  const auto* duplicate = value.as_object().if_contains("duplicate");
+  // Only a reply's result has a history line under "message"; a duplicate sent nothing new.
+  if (!line || !line->is_object() || !duplicate || !duplicate->is_bool() || duplicate->as_bool()) {
+    return;
+  }
+  sockets->on_reply(tenant, line->as_object());
 }
 
 void Api::Impl::denied(const Denial& d, std::string_view tenant, std::string_view route,

@@ -49,6 +49,8 @@ class Api::Impl {
   void dispatch(const CallPtr& call);
   void arm_sweep();
   void on_assignment(const std::string& tenant, const std::string& payload);
+  // A command result seen on the tenant's results stream: a reply goes to the agent's sockets.
+  void on_result(const std::string& tenant, int status, const std::string& body);
   void lookup_message(const std::string& tenant, const std::string& customer,
                       const std::string& event_id,
                       std::function<void(std::optional<boost::json::object>)> done);

@@ -1,5 +1,5 @@
 // The agent WebSocket over a real upgrade: hello with the current work, an offer the moment the
-// router offers a contact, and the close (4001) when the token expires.
+// router offers a contact, the agent's own replies, and the close (4001) when the token expires.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -96,4 +96,35 @@ TEST_CASE("the agent socket hears assigned after an accept and closed after a co
   auto closed = s.read();
   CHECK(closed.at("type").as_string() == "closed");
   CHECK(closed.at("reason").as_string() == "completed");
+}
+
+TEST_CASE("the agent's own reply comes back on its socket as a message, once") {
+  ApiFixture f;
+  f.api->update_config([] {
+    auto c = api_config();
+    c.command_timeout = std::chrono::seconds(10);
+    return c;
+  }());
+  Socket s(f.server->port(), kSocket + "ana-token");
+  CHECK(s.read().at("type").as_string() == "hello");
+  f.route_sms("c1", "+15550001111");
+  CHECK(s.read().at("type").as_string() == "offer");
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/accept", "ana-token").status == 200);
+  CHECK(s.read().at("type").as_string() == "assigned");
+  const std::string body = R"({"text":"hi there","client_id":"k1"})";
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/reply", "ana-token", body).status ==
+          200);
+  auto message = s.read();
+  CHECK(message.at("type").as_string() == "message");
+  CHECK(message.at("contact_id").as_string() == "c1");
+  CHECK(message.at("message").at("direction").as_string() == "out");
+  CHECK(message.at("message").at("text").as_string() == "hi there");
+  // The same client id again sends nothing, so nothing new is pushed: the next message on the
+  // socket is the completion's.
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/reply", "ana-token", body).status ==
+          200);
+  REQUIRE(f.call("POST", "/api/v1/tenants/demo/contacts/c1/complete", "ana-token",
+                 R"({"wrap_up_code":"done"})")
+              .status == 200);
+  CHECK(s.read().at("type").as_string() == "closed");
 }
