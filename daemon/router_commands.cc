@@ -36,6 +36,9 @@ std::vector<CommandEntry> parse_command_entries(const RedisReply& list) {
       if (fields[i].str == "id") entry.id = fields[i + 1].str;
       if (fields[i].str == "c") entry.body = fields[i + 1].str;
     }
+    // The API's ids are ULIDs. A longer one would become a key and a result id of any size:
+    // such an entry is treated as one without an id (acknowledged, not applied).
+    if (entry.id.size() > kMaxIdBytes) entry.id.clear();
     out.push_back(std::move(entry));
   }
   return out;
@@ -101,7 +104,7 @@ void Router::Impl::apply_commands(std::vector<PendingCommand> batch) {
     extras.command_acks.push_back(p.entry.stream_id);
     if (p.state.applied) continue;  // applied before (a replay): its result is written
     if (p.entry.id.empty()) {
-      log.warn("command without an id: acknowledged, not applied",
+      log.warn("command without an id (or over 128 bytes): acknowledged, not applied",
                {{"tenant", options.tenant}, {"entry", p.entry.stream_id}});
       continue;
     }

@@ -146,6 +146,21 @@ TEST_CASE("refusals: wrong agent, acting for another, unknown, expired, unreadab
   CHECK(h.pending_commands() == 0);
 }
 
+TEST_CASE("an entry whose id is over 128 bytes is acknowledged and not applied") {
+  RedisServer redis;
+  Harness h(redis);
+  auto router = h.start_with_offer();
+  const std::string long_id(129, 'k');
+  h.send(long_id, cmd("accept", "ana", {{"agent", "ana"}, {"contact", "c1"}}));
+  // A later command's result means the long one was read and decided before it.
+  CHECK(h.call("k1", cmd("presence", "bob", {{"agent", "bob"}, {"presence", "offline"}})).status ==
+        "200");
+  CHECK(h.results_of(long_id).empty());
+  CHECK(h.lines().back() == "OFFERED c1 ana");  // not accepted
+  CHECK(redis.command({"EXISTS", "omni:{demo}:routing:command:" + long_id}).integer == 0);
+  CHECK(h.pending_commands() == 0);
+}
+
 TEST_CASE("presence: sign-in is away, available takes work, sign-out returns open offers") {
   RedisServer redis;
   Harness h(redis);
