@@ -58,17 +58,29 @@ std::size_t index(Digest alg) {
                                                   : static_cast<std::size_t>(Digest::sha256);
 }
 
+// An HMAC context remembers the key it was last keyed with: the key schedule (two digest
+// blocks and a digest set-up each) is then not computed again for the same key, which is what
+// a webhook endpoint signs every request with.
+struct HmacSlot {
+  EVP_MAC_CTX* ctx = nullptr;
+  std::string key;     // the key ctx holds the schedule of, when `keyed`
+  bool keyed = false;  // false after any failure: the next call keys afresh
+};
+
 // Contexts are reused per thread (no locking, no allocation per call) and re-initialised on
-// every use, so no state of one call can reach the next.
+// every use, so no state of one call can reach the next (an HMAC keeps its key's schedule only).
 struct ThreadContexts {
   EVP_MD_CTX* md = nullptr;
-  std::array<EVP_MAC_CTX*, kDigests> hmac{};  // one per digest: the digest is set once
+  std::array<HmacSlot, kDigests> hmac{};  // one per digest: the digest is set once
   ThreadContexts() = default;
   ThreadContexts(const ThreadContexts&) = delete;
   ThreadContexts& operator=(const ThreadContexts&) = delete;
   ~ThreadContexts() {
     EVP_MD_CTX_free(md);
-    for (auto* ctx : hmac) EVP_MAC_CTX_free(ctx);
+    for (auto& slot : hmac) {
+      EVP_MAC_CTX_free(slot.ctx);
+      OPENSSL_cleanse(slot.key.data(), slot.key.size());
+    }
   }
 };
 
@@ -84,9 +96,9 @@ EVP_MD_CTX* digest_context() {
   return ctx.md;
 }
 
-EVP_MAC_CTX* hmac_context(Digest alg) {
+HmacSlot& hmac_slot(Digest alg) {
   auto& slot = contexts().hmac[index(alg)];
-  if (slot != nullptr) return slot;
+  if (slot.ctx != nullptr) return slot;
   EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(algorithms().hmac);
   if (ctx == nullptr) throw std::bad_alloc();
   char* name = const_cast<char*>(openssl_name(alg));
@@ -96,8 +108,26 @@ EVP_MAC_CTX* hmac_context(Digest alg) {
     EVP_MAC_CTX_free(ctx);
     throw std::runtime_error("OpenSSL refused the HMAC digest");
   }
-  slot = ctx;
+  slot.ctx = ctx;
   return slot;
+}
+
+// Keys `slot` with `key`, or only resets it when it already holds that key's schedule.
+bool init_hmac(HmacSlot& slot, std::string_view key) {
+  if (slot.keyed && slot.key.size() == key.size() &&
+      CRYPTO_memcmp(slot.key.data(), key.data(), key.size()) == 0) {
+    return EVP_MAC_init(slot.ctx, nullptr, 0, nullptr) == 1;  // null key: reuse the schedule
+  }
+  slot.keyed = false;
+  // OpenSSL treats a null key as "reuse the previous one"; an empty key must stay empty.
+  static const unsigned char kNoKey = 0;
+  const unsigned char* key_bytes =
+      key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
+  if (EVP_MAC_init(slot.ctx, key_bytes, key.size(), nullptr) != 1) return false;
+  OPENSSL_cleanse(slot.key.data(), slot.key.size());
+  slot.key.assign(key);
+  slot.keyed = true;
+  return true;
 }
 
 const unsigned char* bytes(std::string_view s) {
@@ -121,13 +151,10 @@ std::string digest(Digest alg, std::string_view data) {
 std::string hmac(Digest alg, std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   std::size_t len = 0;
-  EVP_MAC_CTX* ctx = hmac_context(alg);
-  // OpenSSL treats a null key as "reuse the previous one"; an empty key must stay empty.
-  static const unsigned char kNoKey = 0;
-  const unsigned char* key_bytes = key.empty() ? &kNoKey : bytes(key);
-  if (EVP_MAC_init(ctx, key_bytes, key.size(), nullptr) != 1 ||
-      EVP_MAC_update(ctx, bytes(data), data.size()) != 1 ||
-      EVP_MAC_final(ctx, out, &len, sizeof out) != 1) {
+  HmacSlot& slot = hmac_slot(alg);
+  if (!init_hmac(slot, key) || EVP_MAC_update(slot.ctx, bytes(data), data.size()) != 1 ||
+      EVP_MAC_final(slot.ctx, out, &len, sizeof out) != 1) {
+    slot.keyed = false;
     throw std::runtime_error("OpenSSL HMAC failed");
   }
   return std::string(reinterpret_cast<const char*>(out), len);

@@ -69,6 +69,25 @@ TEST_CASE("HMACs equal OpenSSL's one-shot result for every key, in any order of 
   }
 }
 
+TEST_CASE(
+    "an HMAC under the key of the call before equals a fresh one, and a near key does not "
+    "reuse its schedule") {
+  const std::string key = "demo-auth-token";
+  std::string last_byte_differs = key;
+  last_byte_differs.back() = 'X';
+  const std::vector<std::string> keys = {
+      key, key, key.substr(0, 4), key, last_byte_differs, last_byte_differs, key + "x", key, "",
+      "",  key};
+  const std::vector<std::string> payloads = {
+      "first", "second, longer than one block of SHA-1: " + std::string(80, 'y')};
+  for (const auto& k : keys) {
+    for (const auto& data : payloads) {
+      CHECK(hmac(Digest::sha1, k, data) == reference_hmac(EVP_sha1(), k, data));
+      CHECK(hmac(Digest::sha256, k, data) == reference_hmac(EVP_sha256(), k, data));
+    }
+  }
+}
+
 TEST_CASE("HMACs and digests computed on many threads at once equal the single-threaded ones") {
   std::vector<std::string> expected;
   for (const auto& key : sample_keys()) {
