@@ -56,7 +56,7 @@ std::optional<std::string> correct_signature(const std::string& url, std::string
     std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) {
       return a.key < b.key || (a.key == b.key && a.value < b.value);
     });
-    for (const auto& field : fields) data += field.key + field.value;
+    for (const auto& field : fields) data.append(field.key).append(field.value);
   }
   return crypto::base64_encode(crypto::hmac(crypto::Digest::sha1, kToken, data));
 }

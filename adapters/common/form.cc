@@ -33,28 +33,28 @@ bool is_plain(std::string_view in) noexcept {
   });
 }
 
-// Decodes one key or value. `part` names it in errors ("key" or "value").
-Result<std::string> decode_component(std::string_view in, std::size_t max_bytes, std::size_t index,
-                                     std::string_view part) {
+// Decodes one key or value in place: the `size` bytes at `data` become the decoded bytes at
+// the same address (decoding never lengthens). `part` names it in errors ("key" or "value").
+Result<std::string_view> decode_in_place(char* data, std::size_t size, std::size_t max_bytes,
+                                         std::size_t index, std::string_view part) {
+  const std::string_view in(data, size);
   if (is_plain(in)) {
-    if (in.size() > max_bytes) return too_long(index, part, max_bytes);
-    return std::string(in);
+    if (size > max_bytes) return too_long(index, part, max_bytes);
+    return in;
   }
-  // Decoding never lengthens a component, so the output is sized once and filled in place.
-  std::string out(std::min(in.size(), max_bytes), '\0');
   std::size_t length = 0;
   bool ascii = true;  // pure ASCII is valid UTF-8: the validator then has nothing to check
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
+  for (std::size_t i = 0; i < size; ++i) {
+    char c = data[i];
     if (c == '+') {
       c = ' ';
     } else if (c == '%') {
-      if (in.size() - i < 3) {
+      if (size - i < 3) {
         return make_error(Errc::invalid_input,
                           field_error(index, std::string(part) + " has a truncated %-escape"));
       }
-      const int hi = hex_value(in[i + 1]);
-      const int lo = hex_value(in[i + 2]);
+      const int hi = hex_value(data[i + 1]);
+      const int lo = hex_value(data[i + 2]);
       if (hi < 0 || lo < 0) {
         return make_error(Errc::invalid_input,
                           field_error(index, std::string(part) + " has an invalid %-escape"));
@@ -63,10 +63,10 @@ Result<std::string> decode_component(std::string_view in, std::size_t max_bytes,
       i += 2;
     }
     if (length == max_bytes) return too_long(index, part, max_bytes);
-    out[length++] = c;
+    data[length++] = c;  // length <= i: never overwrites a byte not yet read
     ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   }
-  out.resize(length);
+  const std::string_view out(data, length);
   if (!ascii && !is_valid_utf8(out)) {
     return make_error(Errc::invalid_input,
                       field_error(index, std::string(part) + " is not valid UTF-8"));
@@ -74,67 +74,28 @@ Result<std::string> decode_component(std::string_view in, std::size_t max_bytes,
   return out;
 }
 
-Result<Field> decode_field(std::string_view segment, const Limits& limits, std::size_t index) {
-  const auto eq = segment.find('=');
-  const auto raw_key = segment.substr(0, eq);
-  const auto raw_value = eq == std::string_view::npos ? std::string_view{} : segment.substr(eq + 1);
-  auto key = decode_component(raw_key, limits.max_key_bytes, index, "key");
+// Decodes the segment [data, data + size) of the form's own copy in place.
+Result<FieldView> decode_field(char* data, std::size_t size, const Limits& limits,
+                               std::size_t index) {
+  const auto eq = std::string_view(data, size).find('=');
+  const std::size_t key_size = eq == std::string_view::npos ? size : eq;
+  auto key = decode_in_place(data, key_size, limits.max_key_bytes, index, "key");
   if (!key) return key.error();
-  auto value = decode_component(raw_value, limits.max_value_bytes, index, "value");
+  if (eq == std::string_view::npos) return FieldView{*key, {}};
+  auto value =
+      decode_in_place(data + eq + 1, size - eq - 1, limits.max_value_bytes, index, "value");
   if (!value) return value.error();
-  return Field{std::move(*key), std::move(*value)};
+  return FieldView{*key, *value};
 }
 
-}  // namespace
-
-std::optional<std::string_view> Form::get(std::string_view key) const {
-  for (const auto& field : fields_) {
-    if (field.key == key) return std::string_view(field.value);
-  }
-  return std::nullopt;
+// `view` moved from the text at `from` to the same offset in the text at `to`.
+std::string_view rebase(std::string_view view, const char* from, const char* to) {
+  if (view.empty()) return {};
+  return {to + (view.data() - from), view.size()};
 }
 
-std::string_view Form::value_or_empty(std::string_view key) const {
-  return get(key).value_or(std::string_view{});
-}
-
-std::vector<std::string_view> Form::get_all(std::string_view key) const {
-  std::vector<std::string_view> values;
-  for (const auto& field : fields_) {
-    if (field.key == key) values.emplace_back(field.value);
-  }
-  return values;
-}
-
-Result<Form> parse(std::string_view body, const Limits& limits) {
-  std::vector<Field> fields;
-  // One allocation for the field list: at most one field per '&'-separated segment.
-  const auto segments = static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) + 1;
-  fields.reserve(std::min(segments, limits.max_fields));
-  std::size_t start = 0;
-  while (start <= body.size()) {
-    auto end = body.find('&', start);
-    if (end == std::string_view::npos) end = body.size();
-    const auto segment = body.substr(start, end - start);
-    start = end + 1;
-    if (segment.empty()) continue;  // "a=1&&b=2", a trailing '&', an empty body
-    if (fields.size() == limits.max_fields) {
-      return make_error(Errc::too_large,
-                        "form has more than " + std::to_string(limits.max_fields) + " fields");
-    }
-    auto field = decode_field(segment, limits, fields.size());
-    if (!field) return field.error();
-    fields.push_back(std::move(*field));
-  }
-  return Form(std::move(fields));
-}
-
-Result<Form> parse_query(std::string_view query, const Limits& limits) {
-  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
-  return parse(query, limits);
-}
-
-std::string encode(const std::vector<Field>& fields) {
+template <typename Fields>
+std::string encode_fields(const Fields& fields) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   auto append = [&out](std::string_view text) {
@@ -161,6 +122,103 @@ std::string encode(const std::vector<Field>& fields) {
     append(field.value);
   }
   return out;
+}
+
+}  // namespace
+
+Form::Form(const std::vector<Field>& fields) {
+  for (const auto& field : fields) text_size_ += field.key.size() + field.value.size();
+  text_ = std::make_unique_for_overwrite<char[]>(text_size_);
+  fields_.reserve(fields.size());
+  char* at = text_.get();
+  auto place = [&at](std::string_view text) {
+    std::copy(text.begin(), text.end(), at);
+    const std::string_view placed(at, text.size());
+    at += text.size();
+    return placed;
+  };
+  for (const auto& field : fields) {
+    const auto key = place(field.key);
+    fields_.push_back({key, place(field.value)});
+  }
+}
+
+Form::Form(const Form& other) : text_size_(other.text_size_) {
+  if (other.text_ != nullptr) {
+    text_ = std::make_unique_for_overwrite<char[]>(text_size_);
+    std::copy(other.text_.get(), other.text_.get() + text_size_, text_.get());
+  }
+  fields_.reserve(other.fields_.size());
+  for (const auto& field : other.fields_) {
+    fields_.push_back({rebase(field.key, other.text_.get(), text_.get()),
+                       rebase(field.value, other.text_.get(), text_.get())});
+  }
+}
+
+Form& Form::operator=(const Form& other) {
+  if (this != &other) *this = Form(other);
+  return *this;
+}
+
+std::optional<std::string_view> Form::get(std::string_view key) const {
+  for (const auto& field : fields_) {
+    if (field.key == key) return field.value;
+  }
+  return std::nullopt;
+}
+
+std::string_view Form::value_or_empty(std::string_view key) const {
+  return get(key).value_or(std::string_view{});
+}
+
+std::vector<std::string_view> Form::get_all(std::string_view key) const {
+  std::vector<std::string_view> values;
+  for (const auto& field : fields_) {
+    if (field.key == key) values.push_back(field.value);
+  }
+  return values;
+}
+
+Result<Form> parse(std::string_view body, const Limits& limits) {
+  Form form;
+  if (body.empty()) return form;
+  // One allocation for the field list: at most one field per '&'-separated segment.
+  const auto segments = static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) + 1;
+  form.fields_.reserve(std::min(segments, limits.max_fields));
+  form.text_size_ = body.size();
+  form.text_ = std::make_unique_for_overwrite<char[]>(body.size());
+  char* const text = form.text_.get();
+  std::copy(body.begin(), body.end(), text);
+  std::size_t start = 0;
+  while (start <= body.size()) {
+    auto end = body.find('&', start);  // the original: decoding rewrites only the copy
+    if (end == std::string_view::npos) end = body.size();
+    const std::size_t size = end - start;
+    const std::size_t at = start;
+    start = end + 1;
+    if (size == 0) continue;  // "a=1&&b=2", a trailing '&', an empty body
+    if (form.fields_.size() == limits.max_fields) {
+      return make_error(Errc::too_large,
+                        "form has more than " + std::to_string(limits.max_fields) + " fields");
+    }
+    auto field = decode_field(text + at, size, limits, form.fields_.size());
+    if (!field) return field.error();
+    form.fields_.push_back(*field);
+  }
+  return form;
+}
+
+Result<Form> parse_query(std::string_view query, const Limits& limits) {
+  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  return parse(query, limits);
+}
+
+std::string encode(const std::vector<Field>& fields) {
+  return encode_fields(fields);
+}
+
+std::string encode(const std::vector<FieldView>& fields) {
+  return encode_fields(fields);
 }
 
 }  // namespace omniroute::adapters::form

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,19 +21,35 @@ struct Limits {
   std::size_t max_value_bytes = 64 * 1024;
 };
 
+// A field as the caller owns it: what encode() takes.
 struct Field {
   std::string key;
   std::string value;
   bool operator==(const Field&) const = default;
 };
 
+// A decoded field as a Form holds it: views into the Form's own copy of the text.
+struct FieldView {
+  std::string_view key;
+  std::string_view value;
+  bool operator==(const FieldView&) const = default;
+};
+
 // The decoded fields in the order they arrived; a repeated key appears once per occurrence.
+// A Form keeps one copy of the text it was parsed from and decodes every field in place there,
+// so a whole form costs one allocation for the text and one for the field list, however many
+// fields it has; its views stay valid as long as the Form (also across moves; copies rebase).
 class Form {
  public:
   Form() = default;
-  explicit Form(std::vector<Field> fields) : fields_(std::move(fields)) {}
+  explicit Form(const std::vector<Field>& fields);
+  Form(const Form& other);
+  Form& operator=(const Form& other);
+  Form(Form&&) noexcept = default;
+  Form& operator=(Form&&) noexcept = default;
+  ~Form() = default;
 
-  const std::vector<Field>& fields() const { return fields_; }
+  const std::vector<FieldView>& fields() const { return fields_; }
   std::size_t size() const { return fields_.size(); }
   bool empty() const { return fields_.empty(); }
 
@@ -45,7 +62,11 @@ class Form {
   bool contains(std::string_view key) const { return get(key).has_value(); }
 
  private:
-  std::vector<Field> fields_;
+  friend Result<Form> parse(std::string_view body, const Limits& limits);
+
+  std::unique_ptr<char[]> text_;  // the decoded bytes every view points into
+  std::size_t text_size_ = 0;
+  std::vector<FieldView> fields_;
 };
 
 // Decodes a form body: fields separated by '&' (empty ones skipped), key and value split at
@@ -60,5 +81,6 @@ Result<Form> parse_query(std::string_view query, const Limits& limits = {});
 // Encodes fields as a form body (unreserved characters kept, ' ' as '+', the rest %XX), so
 // that parse(encode(f)) == f: used by tests, fuzzers and any adapter that must re-sign.
 std::string encode(const std::vector<Field>& fields);
+std::string encode(const std::vector<FieldView>& fields);
 
 }  // namespace omniroute::adapters::form

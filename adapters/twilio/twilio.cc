@@ -56,13 +56,13 @@ std::string_view strip_whatsapp(std::string_view address) {
 }
 
 // Every param, sorted by key then value in byte order: the order Twilio signs them in.
-using SortedFields = std::vector<const form::Field*>;
+using SortedFields = std::vector<const form::FieldView*>;
 
 SortedFields sorted_fields(const form::Form& params) {
   SortedFields sorted;
   sorted.reserve(params.size());
   for (const auto& field : params.fields()) sorted.push_back(&field);
-  std::sort(sorted.begin(), sorted.end(), [](const form::Field* a, const form::Field* b) {
+  std::sort(sorted.begin(), sorted.end(), [](const form::FieldView* a, const form::FieldView* b) {
     return std::tie(a->key, a->value) < std::tie(b->key, b->value);
   });
   return sorted;
@@ -81,7 +81,7 @@ std::string signing_payload(std::string_view url, const SortedFields& sorted, bo
   std::string payload;
   payload.reserve(size);
   payload += url;
-  const form::Field* previous = nullptr;
+  const form::FieldView* previous = nullptr;
   for (const auto* field : sorted) {
     if (dedupe && previous != nullptr && *previous == *field) continue;
     payload += field->key;

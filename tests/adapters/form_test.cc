@@ -10,10 +10,15 @@ using namespace omniroute::adapters;
 
 namespace {
 
+// The fields as owned strings, so that they outlive the parsed form.
 std::vector<form::Field> parsed(std::string_view body, const form::Limits& limits = {}) {
   auto result = form::parse(body, limits);
   REQUIRE(result.has_value());
-  return result->fields();
+  std::vector<form::Field> fields;
+  for (const auto& field : result->fields()) {
+    fields.push_back({std::string(field.key), std::string(field.value)});
+  }
+  return fields;
 }
 
 Errc parse_error(std::string_view body, const form::Limits& limits = {}) {
@@ -140,4 +145,39 @@ TEST_CASE("UTF-8 validation follows RFC 3629") {
   CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
   CHECK_FALSE(is_valid_utf8("\xE2\x82"));          // truncated
   CHECK_FALSE(is_valid_utf8("\xF5\x80\x80\x80"));  // invalid lead byte
+}
+
+TEST_CASE("a form's views survive a move and a copy of the form") {
+  auto result = form::parse("Body=hello+world&To=%2B1555&From=plain");
+  REQUIRE(result.has_value());
+  form::Form moved = std::move(*result);
+  const form::Form copy = moved;
+  std::optional<form::Form> assigned;
+  assigned = copy;
+  for (const form::Form* f : std::initializer_list<const form::Form*>{&moved, &copy, &*assigned}) {
+    CHECK(f->get("Body") == std::optional<std::string_view>("hello world"));
+    CHECK(f->get("To") == std::optional<std::string_view>("+1555"));
+    CHECK(f->get("From") == std::optional<std::string_view>("plain"));
+  }
+  CHECK(copy.fields().front().value.data() != moved.fields().front().value.data());
+}
+
+TEST_CASE("a form outlives the text it was parsed from") {
+  std::optional<form::Form> kept;
+  {
+    std::string body = "a=%41b&c=d";
+    auto result = form::parse(body);
+    REQUIRE(result.has_value());
+    kept = std::move(*result);
+    body.assign(body.size(), 'x');
+  }
+  CHECK(kept->get("a") == std::optional<std::string_view>("Ab"));
+  CHECK(kept->get("c") == std::optional<std::string_view>("d"));
+}
+
+TEST_CASE("a form built from owned fields holds them") {
+  const form::Form built(std::vector<form::Field>{{"k", "v"}, {"", "x y"}});
+  CHECK(built.size() == 2);
+  CHECK(built.get("") == std::optional<std::string_view>("x y"));
+  CHECK(form::encode(built.fields()) == "k=v&=x+y");
 }
