@@ -3,6 +3,8 @@
 #include "adapters/common/form.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 #include "adapters/common/utf8.h"
 
@@ -25,29 +27,39 @@ Error too_long(std::size_t index, std::string_view part, std::size_t max_bytes) 
                                                             std::to_string(max_bytes) + " bytes"));
 }
 
-// Plain ASCII without '+' or '%' decodes to itself and is valid UTF-8: most of a webhook.
-bool is_plain(std::string_view in) noexcept {
-  return std::all_of(in.begin(), in.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c < 0x80 && c != '%' && c != '+';
-  });
+// Bytes that do not decode to themselves or need the UTF-8 check: '%', '+' and every byte of
+// 0x80 or more. Runs of other bytes (most of a webhook) are only scanned, or moved once.
+constexpr std::array<bool, 256> kSpecial = [] {
+  std::array<bool, 256> special{};
+  special['%'] = special['+'] = true;
+  for (std::size_t c = 0x80; c < special.size(); ++c) special[c] = true;
+  return special;
+}();
+
+std::size_t plain_run_end(const char* data, std::size_t from, std::size_t size) noexcept {
+  while (from < size && !kSpecial[static_cast<unsigned char>(data[from])]) ++from;
+  return from;
 }
 
 // Decodes one key or value in place: the `size` bytes at `data` become the decoded bytes at
 // the same address (decoding never lengthens). `part` names it in errors ("key" or "value").
+// Errors come in the order of the bytes: a component too long before a bad escape is too long.
 Result<std::string_view> decode_in_place(char* data, std::size_t size, std::size_t max_bytes,
                                          std::size_t index, std::string_view part) {
-  const std::string_view in(data, size);
-  if (is_plain(in)) {
-    if (size > max_bytes) return too_long(index, part, max_bytes);
-    return in;
-  }
-  std::size_t length = 0;
-  bool ascii = true;  // pure ASCII is valid UTF-8: the validator then has nothing to check
-  for (std::size_t i = 0; i < size; ++i) {
+  std::size_t length = 0;  // decoded bytes, at data[0, length)
+  std::size_t i = 0;       // next byte to read; length <= i
+  bool ascii = true;       // pure ASCII is valid UTF-8: the validator then has nothing to check
+  while (true) {
+    const std::size_t run_end = plain_run_end(data, i, size);
+    if (length != i) std::memmove(data + length, data + i, run_end - i);
+    length += run_end - i;
+    i = run_end;
+    if (length > max_bytes) return too_long(index, part, max_bytes);
+    if (i == size) break;
     char c = data[i];
     if (c == '+') {
       c = ' ';
+      i += 1;
     } else if (c == '%') {
       if (size - i < 3) {
         return make_error(Errc::invalid_input,
@@ -60,10 +72,12 @@ Result<std::string_view> decode_in_place(char* data, std::size_t size, std::size
                           field_error(index, std::string(part) + " has an invalid %-escape"));
       }
       c = static_cast<char>(hi * 16 + lo);
-      i += 2;
+      i += 3;
+    } else {
+      i += 1;  // a raw byte of 0x80 or more: kept, checked as UTF-8 below
     }
     if (length == max_bytes) return too_long(index, part, max_bytes);
-    data[length++] = c;  // length <= i: never overwrites a byte not yet read
+    data[length++] = c;
     ascii = ascii && static_cast<unsigned char>(c) < 0x80;
   }
   const std::string_view out(data, length);
