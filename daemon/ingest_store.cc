@@ -14,47 +14,36 @@
 namespace omniroute::daemon {
 namespace {
 
-// The script is generated once per store with its settings written in as literals: every
-// argument becomes a Lua string that Redis must create, put in ARGV and later collect, on every
-// call, so constants travel in the source instead (callgrind: 5 k of ~57 k instructions per
-// call). $MAXLEN ("0" = uncapped), $DEDUP_TTL and $RAW_TTL ("0" = retention off) are replaced.
+// The script is generated once per store with its settings written in: every argument
+// becomes a Lua string that Redis must create, put in ARGV and later collect, on every call,
+// so constants travel in the source instead (callgrind: 5 k of ~57 k instructions per call),
+// and branches on settings are decided here rather than on every call.
 // KEYS[1] = inbound stream. Then per item i (1-based), k = 1 + K(i-1), a = A(i-1):
 //   retention off (K = 1, A = 1): KEYS[k+1] = dedup key; ARGV[a+1] = payload.
 //   retention on  (K = 2, A = 3): KEYS[k+1] = dedup key, KEYS[k+2] = raw key; ARGV[a+1] =
 //     payload, ARGV[a+2] = "1" when a raw body follows, ARGV[a+3] = raw body.
-// Reply: one string, per item "n<stream id>" (new) or "d<stream id>" (duplicate, the first id),
-// space-separated. Not a table: Redis 7 probes every table a script returns for its special
-// fields (err, ok, double, map, ...), which cost more than the dedup check itself.
+// Reply: one string, per item "<stream id>" (new) or "d<stream id>" (duplicate, the first id),
+// space-separated; a stream id starts with a digit. Not a table: Redis 7 probes every table a
+// script returns for its special fields (err, ok, double, map, ...), which cost more than the
+// dedup check itself. The dedup SET carries GET (Redis >= 6.2): the key is known to be absent
+// (GET found nothing), so its reply is nil, which Lua takes as false, where a plain SET's "OK"
+// would become a table to build and collect.
 // Every read happens before the first write of an item, and the entry is written before its
 // dedup mark: if Redis failed between the two (only possible under OOM), the vendor's retry
 // would add a second entry rather than lose the message.
 constexpr const char* kScriptTemplate = R"lua(
-local maxlen = '$MAXLEN'
-local keep_raw = '$RAW_TTL' ~= '0'
-local keys_per_item = keep_raw and 2 or 1
-local args_per_item = keep_raw and 3 or 1
-local n = (#KEYS - 1) / keys_per_item
+local n = (#KEYS - 1) / $KEYS_PER_ITEM
 local out
 for i = 1, n do
-  local k = 1 + keys_per_item * (i - 1)
-  local a = args_per_item * (i - 1)
-  local r
-  local seen = redis.call('GET', KEYS[k + 1])
-  if seen then
-    r = 'd' .. seen
+  local k = 1 + $KEYS_PER_ITEM * (i - 1)
+  local a = $ARGS_PER_ITEM * (i - 1)
+  local r = redis.call('GET', KEYS[k + 1])
+  if r then
+    r = 'd' .. r
   else
-    local id
-    if maxlen ~= '0' then
-      id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', maxlen, '*', 'e', ARGV[a + 1])
-    else
-      id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[a + 1])
-    end
-    redis.call('SET', KEYS[k + 1], id, 'EX', '$DEDUP_TTL')
-    if keep_raw and ARGV[a + 2] == '1' then
-      redis.call('SET', KEYS[k + 2], ARGV[a + 3], 'EX', '$RAW_TTL')
-    end
-    r = 'n' .. id
-  end
+    r = redis.call('XADD', KEYS[1], $XADD_TRIM'*', 'e', ARGV[a + 1])
+    redis.call('SET', KEYS[k + 1], r, 'EX', '$DEDUP_TTL', 'GET')
+$RAW_SET  end
   if n == 1 then return r end
   out = out or {}
   out[i] = r
@@ -62,16 +51,29 @@ end
 return table.concat(out, ' ')
 )lua";
 
+// Retention on: the raw body, when the item has one, under its own key and TTL.
+constexpr const char* kRawSet = R"lua(    if ARGV[a + 2] == '1' then
+      redis.call('SET', KEYS[k + 2], ARGV[a + 3], 'EX', '$RAW_TTL')
+    end
+)lua";
+
 std::string make_script(const IngestStoreOptions& options) {
+  const bool keep_raw = options.raw_payload_ttl_secs > 0;
   std::string script = kScriptTemplate;
-  auto replace = [&](std::string_view name, std::int64_t value) {
-    for (auto at = script.find(name); at != std::string::npos; at = script.find(name, at)) {
-      script.replace(at, name.size(), std::to_string(value));
+  auto replace = [&](std::string_view name, const std::string& value) {
+    for (auto at = script.find(name); at != std::string::npos;
+         at = script.find(name, at + value.size())) {
+      script.replace(at, name.size(), value);
     }
   };
-  replace("$MAXLEN", options.inbound_maxlen);
-  replace("$DEDUP_TTL", options.dedup_ttl_secs);
-  replace("$RAW_TTL", options.raw_payload_ttl_secs);
+  replace("$RAW_SET", keep_raw ? kRawSet : "");
+  replace("$KEYS_PER_ITEM", keep_raw ? "2" : "1");
+  replace("$ARGS_PER_ITEM", keep_raw ? "3" : "1");
+  replace("$XADD_TRIM", options.inbound_maxlen > 0
+                            ? "'MAXLEN', '~', '" + std::to_string(options.inbound_maxlen) + "', "
+                            : std::string());
+  replace("$DEDUP_TTL", std::to_string(options.dedup_ttl_secs));
+  replace("$RAW_TTL", std::to_string(options.raw_payload_ttl_secs));
   return script;
 }
 
@@ -100,8 +102,10 @@ Result<std::vector<IngestOutcome>> parse_outcomes(const RedisReply& reply, std::
     const auto space = rest.find(' ');
     const std::string_view one = rest.substr(0, space);
     rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (one.size() < 2 || (one[0] != 'n' && one[0] != 'd')) break;
-    outcomes.push_back({one[0] == 'd', std::string(one.substr(1))});
+    const bool duplicate = !one.empty() && one[0] == 'd';
+    const std::string_view id = duplicate ? one.substr(1) : one;
+    if (id.empty() || id[0] < '0' || id[0] > '9') break;
+    outcomes.push_back({duplicate, std::string(id)});
   }
   if (outcomes.size() != items || !rest.empty()) {
     return make_error(Errc::internal, "ingest script returned a malformed outcome: " + reply.str);

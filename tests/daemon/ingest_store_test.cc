@@ -156,6 +156,50 @@ TEST_CASE("the inbound stream is capped approximately at inbound_maxlen") {
   CHECK(len <= 10 + 100);  // MAXLEN ~ trims whole radix-tree nodes (100 entries by default)
 }
 
+TEST_CASE("with inbound_maxlen 0 the inbound stream is not capped") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.inbound_maxlen = 0;
+  Harness h(redis, options);
+  for (int batch = 0; batch < 3; ++batch) {
+    std::vector<IngestItem> items;
+    for (int i = 0; i < 100; ++i) items.push_back(item(std::to_string(batch * 100 + i)));
+    REQUIRE(h.put(std::move(items)).has_value());
+  }
+  CHECK(redis.xlen(kInbound) == 300);
+  CHECK(redis.get("omniroute:{acme}:dedup:twilio:299") == redis.xrange(kInbound).back().first);
+}
+
+TEST_CASE("with retention on, a batch mixing raw bodies, none and a repeat keeps each item apart") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.raw_payload_ttl_secs = 600;
+  Harness h(redis, options);
+  auto keys = TenantKeys::make("omniroute", "acme").value();
+  auto first = item("M1");
+  first.raw_body = "body one";
+  first.raw_key = keys.raw("01EVENTONE");
+  auto second = item("M2");  // no raw body
+  auto third = item("M3");
+  third.raw_body = "body three";
+  third.raw_key = keys.raw("01EVENTTHREE");
+  auto r = h.put({first, second, item("M1"), third});
+  REQUIRE(r.has_value());
+  REQUIRE(r->size() == 4);
+  CHECK_FALSE((*r)[0].duplicate);
+  CHECK_FALSE((*r)[1].duplicate);
+  CHECK((*r)[2].duplicate);
+  CHECK((*r)[2].stream_id == (*r)[0].stream_id);
+  CHECK_FALSE((*r)[3].duplicate);
+  CHECK(redis.xlen(kInbound) == 3);
+  CHECK(redis.get(keys.dedup("twilio", "M2")) == (*r)[1].stream_id);
+  CHECK(redis.get(keys.dedup("twilio", "M3")) == (*r)[3].stream_id);
+  CHECK(redis.get(keys.raw("01EVENTONE")) == "body one");
+  CHECK(redis.get(keys.raw("01EVENTTHREE")) == "body three");
+  CHECK(redis.ttl(keys.raw("01EVENTTHREE")) > 500);
+  CHECK(redis.keys().size() == 6);  // inbound, three dedup marks, two raw bodies
+}
+
 TEST_CASE("raw bodies are kept with their TTL when retention is on") {
   RedisServer redis;
   IngestStoreOptions options;
