@@ -162,11 +162,11 @@ std::string hmac(Digest alg, std::string_view key, std::string_view data) {
 
 std::string hex_encode(std::string_view in) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(in.size() * 2);
+  std::string out(in.size() * 2, '\0');
+  std::size_t i = 0;
   for (unsigned char c : in) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
+    out[i++] = kDigits[c >> 4];
+    out[i++] = kDigits[c & 0xf];
   }
   return out;
 }
