@@ -128,6 +128,21 @@ void Api::Impl::denied(const Denial& d, std::string_view tenant, std::string_vie
                           {"token_name", who}});
 }
 
+void Api::Impl::count_answer(const std::string& tenant, std::string_view route, int status,
+                             std::chrono::steady_clock::duration took) {
+  // Labels stay bounded: tenants are configured ones (admit() refused the rest), routes are the
+  // table's patterns, statuses a handful of codes.
+  metrics
+      .counter(
+          "omniroute_api_requests_total", "API requests answered, by route and status",
+          {{"tenant", tenant}, {"route", std::string(route)}, {"status", std::to_string(status)}})
+      .inc();
+  metrics
+      .histogram("omniroute_api_request_seconds", "API request latency, by route",
+                 {{"route", std::string(route)}})
+      .observe(std::chrono::duration<double>(took).count());
+}
+
 std::variant<Admitted, daemon::HttpResponse> Api::Impl::admit(const daemon::HttpRequest& request,
                                                               bool websocket) {
   auto match = match_route(request.method, request.path);
@@ -164,10 +179,14 @@ void Api::Impl::handle_api(daemon::HttpRequest&& request, daemon::Responder resp
     const int status = http_status(body.error().code);
     return respond(daemon::json_error(status, to_string(body.error().code), body.error().message));
   }
-  // A handler's own 403 (not the contact's holder) is a denial like the route's.
+  // A handler's own 403 (not the contact's holder) is a denial like the route's. Every answer
+  // is counted per route and status, and timed: an on-call engineer sees a slow or failing
+  // route (a 504 means no active router answered) without reading logs.
   auto counted = [this, respond, tenant = a.keys.tenant(), route = a.route->pattern,
-                  name = a.who.name](daemon::HttpResponse r) {
+                  name = a.who.name,
+                  started = std::chrono::steady_clock::now()](daemon::HttpResponse r) {
     if (r.status == 403) denied(Denial{403, "not_holder", ""}, tenant, route, name);
+    count_answer(tenant, route, r.status, std::chrono::steady_clock::now() - started);
     respond(std::move(r));
   };
   auto call = std::make_shared<Call>(Call{a.route, std::move(request), std::move(a.who),

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +47,9 @@ class Api::Impl {
   // Logs and counts a refusal (never the token).
   void denied(const Denial& d, std::string_view tenant, std::string_view route,
               std::string_view who);
+  // Counts and times one answered API request (omniroute_api_requests_total, _seconds).
+  void count_answer(const std::string& tenant, std::string_view route, int status,
+                    std::chrono::steady_clock::duration took);
   void dispatch(const CallPtr& call);
   void arm_sweep();
   void on_assignment(const std::string& tenant, const std::string& payload);

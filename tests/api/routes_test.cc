@@ -56,6 +56,19 @@ TEST_CASE("another tenant's token is a 404 on every route, and the denial is cou
   CHECK(metrics.find("tenant=\"unknown\",reason=\"other_tenant\"} 1") != std::string::npos);
 }
 
+TEST_CASE("every answered request is counted by route and status, and timed") {
+  ApiFixture f;
+  CHECK(f.get(kT + "/me", "ana-token").status == 200);
+  CHECK(f.get(kT + "/me", "ana-token").status == 200);
+  CHECK(f.get(kT + "/agents", "ana-token").status == 403);
+  const auto metrics = f.metrics.render();
+  INFO(metrics);
+  CHECK(metrics.find("omniroute_api_requests_total{tenant=\"demo\",route=\"/api/v1/tenants/"
+                     "{tenant}/me\",status=\"200\"} 2") != std::string::npos);
+  CHECK(metrics.find("omniroute_api_request_seconds_count{route=\"/api/v1/tenants/{tenant}/"
+                     "me\"} 2") != std::string::npos);
+}
+
 TEST_CASE("agents: supervisors list them; an agent reads itself only") {
   ApiFixture f;
   auto list = body_of(f.get(kT + "/agents", "sup-token")).at("agents").as_array();
