@@ -4,6 +4,7 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +25,7 @@ class DuplicateKeyFinder {
   static constexpr std::size_t max_key_size = -1;
 
   std::optional<std::string> duplicate;  // the first repeated key
+  bool out_of_range = false;             // a number beyond a double's range
 
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
@@ -51,7 +53,14 @@ class DuplicateKeyFinder {
   bool on_number_part(string_view, error_code&) { return true; }
   bool on_int64(std::int64_t, string_view, error_code&) { return true; }
   bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
-  bool on_double(double, string_view, error_code&) { return true; }
+  // Boost.JSON reads 1e999 as infinity and would write it back as `Infinity`, which is not
+  // JSON: a number no double can hold is refused.
+  bool on_double(double d, string_view, error_code& ec) {
+    if (std::isfinite(d)) return true;
+    out_of_range = true;
+    ec = make_error_code(boost::system::errc::result_out_of_range);
+    return false;
+  }
   bool on_bool(bool, error_code&) { return true; }
   bool on_null(error_code&) { return true; }
   bool on_comment_part(string_view, error_code&) { return true; }
@@ -100,6 +109,7 @@ Result<boost::json::value> parse_strict_json(std::string_view text, const JsonLi
   if (finder.handler().duplicate) {
     return invalid("repeats the key '" + shortened(*finder.handler().duplicate) + "'");
   }
+  if (finder.handler().out_of_range) return invalid("has a number out of range");
   if (ec == boost::json::error::too_deep) {
     return invalid("nests deeper than " + std::to_string(limits.max_depth) + " levels");
   }

@@ -17,7 +17,8 @@ struct JsonLimits {
 };
 
 // Errc::too_large over max_bytes (checked before anything is parsed); Errc::invalid_input for
-// text that is not JSON, nests deeper than max_depth, or repeats a key within one object.
+// text that is not JSON, nests deeper than max_depth, repeats a key within one object, or has
+// a number beyond a double's range (which would read as infinity).
 // Messages are predicates ("is not JSON: …", "repeats the key 'a'"): callers put the subject
 // in front ("body " + message).
 Result<boost::json::value> parse_strict_json(std::string_view text, const JsonLimits& limits);

@@ -142,6 +142,23 @@ std::string parse_all(const boost::json::object& o) {
   return outcome;
 }
 
+// Boost.JSON 1.81 reads doubles fast, not always to the nearest value, so a double may not
+// survive serialize → parse bit for bit. No body takes a double; only other values are compared.
+bool has_double(const boost::json::value& v) {
+  if (v.is_double()) return true;
+  if (v.is_array()) {
+    for (const auto& e : v.as_array()) {
+      if (has_double(e)) return true;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& e : v.as_object()) {
+      if (has_double(e.value())) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -161,7 +178,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto outcome = parse_all(*object);
   // The serialized object is a body too, and every parser decides it the same way.
   const auto again = parse_body_object(boost::json::serialize(*object), SIZE_MAX);
-  require(again.has_value() && *again == *object);
+  require(again.has_value());
+  if (!has_double(*object)) require(*again == *object);
   require(parse_all(*again) == outcome);
   return 0;
 }

@@ -111,6 +111,16 @@ TEST_CASE("a repeated key is refused: two readers could take different values") 
   CHECK(parse_body_object(R"({"a":{"kind":"x"},"b":{"kind":"y"}})", 1024).has_value());
 }
 
+TEST_CASE("a number no double can hold is refused, not read as infinity") {
+  CHECK(error_of(parse_body_object(R"({"total_capacity":4E444})", 1024)) ==
+        "body has a number out of range");
+  CHECK(error_of(parse_body_object(R"({"a":[-1e400]})", 1024)) == "body has a number out of range");
+  // Big integers are numbers all the same: the field's own check refuses them.
+  auto big = parse_body_object(R"({"total_capacity":184934881474191811430})", 1024);
+  REQUIRE(big.has_value());
+  CHECK(error_of(parse_agent_patch(*big)) == "field 'total_capacity': expected an integer");
+}
+
 TEST_CASE("bodies nest at most 8 deep, truncated bodies are not JSON") {
   const std::string nine = "{\"a\":" + std::string(8, '[') + std::string(8, ']') + "}";
   CHECK(error_of(parse_body_object(nine, 1024)) == "body nests deeper than 8 levels");
