@@ -133,6 +133,13 @@ void Router::Impl::finish_command(const PendingCommand& p, CommandOutcome outcom
                                 {"status", outcome.status},
                                 {"body", outcome.body}});
   }
+  // Bounded labels: a fixed set of ops ("unreadable" for a command that did not parse) and of
+  // statuses.
+  const std::string op = p.command ? std::string(to_string(p.command->op)) : "unreadable";
+  metrics
+      .counter("omniroute_router_commands_total", "API commands applied or refused by the router",
+               {{"tenant", options.tenant}, {"op", op}, {"status", std::to_string(outcome.status)}})
+      .inc();
   extras.results.push_back({p.entry.id, std::to_string(outcome.status), std::move(outcome.body)});
   extras.markers.push_back(
       {keys.routing_command(p.entry.id), "1", options.completed_retention.count()});

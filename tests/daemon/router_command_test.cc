@@ -144,6 +144,12 @@ TEST_CASE("refusals: wrong agent, acting for another, unknown, expired, unreadab
   // Nothing of it changed the contact: still offered to ana.
   CHECK(h.lines().back() == "OFFERED c1 ana");
   CHECK(h.pending_commands() == 0);
+  const auto metrics = h.metrics.render();
+  INFO(metrics);
+  CHECK(metrics.find("omniroute_router_commands_total{tenant=\"demo\",op=\"accept\",status="
+                     "\"409\"} 1") != std::string::npos);
+  // k7 (an unknown key) and k8 (not JSON) are both unreadable.
+  CHECK(metrics.find("op=\"unreadable\",status=\"400\"} 2") != std::string::npos);
 }
 
 TEST_CASE("an entry whose id is over 128 bytes is acknowledged and not applied") {
