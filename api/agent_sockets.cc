@@ -183,9 +183,9 @@ void AgentSockets::on_message_appended(const std::string& tenant, const v1::Assi
                                {"contact", e.contact_id()}};
   auto deliver = [this, tenant, agent, contact = e.contact_id(),
                   fallback](std::optional<boost::json::object> line) {
-    send({tenant, agent}, {{"type", "message"},
-                           {"contact_id", contact},
-                           {"message", line ? std::move(*line) : fallback}});
+    boost::json::object message = line ? std::move(*line) : boost::json::object(fallback);
+    send({tenant, agent},
+         {{"type", "message"}, {"contact_id", contact}, {"message", std::move(message)}});
   };
   if (!lookup_) return deliver(std::nullopt);
   lookup_(tenant, e.customer_id(), e.message_event_id(), std::move(deliver));
