@@ -61,6 +61,10 @@ export class Daemon {
     daemon.port = Number(/"port":(\d+)/.exec(line)[1]);
     daemon.base = `http://127.0.0.1:${daemon.port}`;
     await daemon.waitReady(30000);
+    // Ready means the API and Redis answer; the router takes a moment more to win the lease and
+    // commit the agents the rules declare. Its "rules applied" line comes after that first
+    // commit, so from then on signing in finds alice (a fresh start raced it: 404 no agent).
+    await daemon.waitForLog('"msg":"rules applied"', 30000);
     return daemon;
   }
 
