@@ -1,7 +1,6 @@
 // Signed tokens: base64url, the claims as JSON, HMAC-SHA256 over the version and the payload.
 #include "api/token.h"
 
-#include <array>
 #include <boost/json.hpp>
 
 #include "common/crypto.h"
@@ -9,9 +8,6 @@
 
 namespace omniroute::api {
 namespace {
-
-constexpr std::string_view kAlphabet =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 Error malformed(std::string why) {
   return make_error(Errc::unauthorized, "malformed token: " + why);
@@ -54,49 +50,26 @@ Result<TokenClaims> claims_from_json(std::string_view text) {
 
 }  // namespace
 
+// The URL-safe alphabet over common/crypto's standard base64: swap the two symbols, drop or
+// restore the padding.
 std::string base64url_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    buffer = (buffer << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buffer >> bits) & 0x3f]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (6 - bits)) & 0x3f]);
+  std::string out = crypto::base64_encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {
-  static const auto table = [] {
-    std::array<int, 256> t{};
-    t.fill(-1);
-    for (std::size_t i = 0; i < kAlphabet.size(); ++i) {
-      t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int>(i);
-    }
-    return t;
-  }();
   if (text.size() % 4 == 1) return std::nullopt;  // no byte ends there
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : text) {
-    int v = table[c];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  // The unused low bits of the last character must be zero: otherwise four spellings of one
-  // signature would all verify, and a token would not be one string.
-  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (text.find_first_of("+/=") != std::string_view::npos) return std::nullopt;
+  std::string standard(text);
+  for (char& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  auto out = crypto::base64_decode(standard);
+  // Only the canonical spelling: the unused low bits of the last character must be zero,
+  // otherwise four spellings of one signature would all verify and a token would not be one
+  // string. Re-encoding is the plainest way to say so.
+  if (!out || base64url_encode(*out) != text) return std::nullopt;
   return out;
 }
 
