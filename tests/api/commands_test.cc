@@ -26,6 +26,16 @@ TEST_CASE("a command no router answers gets 504 after api.command_timeout") {
   CHECK(command.at("expires_ms").as_int64() == 1'700'000'000'300);
 }
 
+TEST_CASE("a command that cannot reach Redis is 503 at once, not a wait for the timeout") {
+  ApiFixture f(false);
+  f.redis.stop();
+  REQUIRE(eventually([&] { return !f.redis_client->ready(); }));
+  auto r = f.call("POST", "/api/v1/tenants/quiet/contacts/c1/close", "quiet-token",
+                  R"({"reason":"stuck"})");
+  CHECK(r.status == 503);
+  CHECK(json::parse(r.body).at("error").as_string() == "unavailable");
+}
+
 TEST_CASE("the router's result for a command is the HTTP answer") {
   ApiFixture f(false);
   f.api->update_config([] {
