@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "adapters/common/utf8.h"
@@ -36,8 +37,45 @@ constexpr std::array<bool, 256> kSpecial = [] {
   return special;
 }();
 
+constexpr std::uint64_t kOnes = 0x0101010101010101;
+constexpr std::uint64_t kHighBits = 0x8080808080808080;
+
+// Whether any of the 8 bytes in `word` is special (kSpecial), in a few word operations rather
+// than 8 table lookups. zero_byte() is the classic test: exact for "some byte is zero".
+constexpr bool has_special(std::uint64_t word) noexcept {
+  auto zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighBits; };
+  return ((word & kHighBits) | zero_byte(word ^ (kOnes * '%')) | zero_byte(word ^ (kOnes * '+'))) !=
+         0;
+}
+
+std::uint64_t load_word(const char* at) noexcept {
+  std::uint64_t word;
+  std::memcpy(&word, at, sizeof word);
+  return word;
+}
+
+// End of the run of plain bytes starting at `from`: 8 bytes at a time, then byte by byte.
 std::size_t plain_run_end(const char* data, std::size_t from, std::size_t size) noexcept {
+  while (size - from >= 8 && !has_special(load_word(data + from))) from += 8;
   while (from < size && !kSpecial[static_cast<unsigned char>(data[from])]) ++from;
+  return from;
+}
+
+// Moves the plain run at data[from, ...) down to data[to, ...) (to < from) and returns the end
+// of the run; the two ends advance by the same amount. Word stores land only on bytes already
+// read (the destination trails the source), so this is a memmove without the call per run.
+std::size_t move_plain_run(char* data, std::size_t& to, std::size_t from,
+                           std::size_t size) noexcept {
+  while (size - from >= 8) {
+    const std::uint64_t word = load_word(data + from);
+    if (has_special(word)) break;
+    std::memcpy(data + to, &word, sizeof word);
+    from += 8;
+    to += 8;
+  }
+  while (from < size && !kSpecial[static_cast<unsigned char>(data[from])]) {
+    data[to++] = data[from++];
+  }
   return from;
 }
 
@@ -46,16 +84,12 @@ std::size_t plain_run_end(const char* data, std::size_t from, std::size_t size) 
 // Errors come in the order of the bytes: a component too long before a bad escape is too long.
 Result<std::string_view> decode_in_place(char* data, std::size_t size, std::size_t max_bytes,
                                          std::size_t index, std::string_view part) {
-  std::size_t length = 0;  // decoded bytes, at data[0, length)
-  std::size_t i = 0;       // next byte to read; length <= i
-  bool ascii = true;       // pure ASCII is valid UTF-8: the validator then has nothing to check
-  while (true) {
-    const std::size_t run_end = plain_run_end(data, i, size);
-    if (length != i) std::memmove(data + length, data + i, run_end - i);
-    length += run_end - i;
-    i = run_end;
-    if (length > max_bytes) return too_long(index, part, max_bytes);
-    if (i == size) break;
+  // Until the first special byte nothing moves: decoded and raw bytes are the same.
+  std::size_t i = plain_run_end(data, 0, size);  // next byte to read
+  std::size_t length = i;                        // decoded bytes, at data[0, length); <= i
+  if (length > max_bytes) return too_long(index, part, max_bytes);
+  bool ascii = true;  // pure ASCII is valid UTF-8: the validator then has nothing to check
+  while (i != size) {
     char c = data[i];
     if (c == '+') {
       c = ' ';
@@ -79,6 +113,8 @@ Result<std::string_view> decode_in_place(char* data, std::size_t size, std::size
     if (length == max_bytes) return too_long(index, part, max_bytes);
     data[length++] = c;
     ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    i = move_plain_run(data, length, i, size);
+    if (length > max_bytes) return too_long(index, part, max_bytes);
   }
   const std::string_view out(data, length);
   if (!ascii && !is_valid_utf8(out)) {

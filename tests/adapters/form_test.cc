@@ -181,3 +181,34 @@ TEST_CASE("a form built from owned fields holds them") {
   CHECK(built.get("") == std::optional<std::string_view>("x y"));
   CHECK(form::encode(built.fields()) == "k=v&=x+y");
 }
+
+// The decoder scans 8 bytes at a time: every escape, '+' and non-ASCII byte must be found at
+// every position within a word, and the bytes after it moved down correctly.
+TEST_CASE("escapes decode at every offset within a long value") {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (std::size_t at = 0; at <= plain.size(); ++at) {
+    for (const auto& [encoded, decoded] :
+         std::vector<std::pair<std::string, std::string>>{{"%2B", "+"},
+                                                          {"+", " "},
+                                                          {"%C3%A9", "\xC3\xA9"},
+                                                          {"\xC3\xA9", "\xC3\xA9"},
+                                                          {"%2B%2B+x%25", "++ x%"}}) {
+      const auto body = "k=" + plain.substr(0, at) + encoded + plain.substr(at) + "&z=1";
+      const auto expected = plain.substr(0, at) + decoded + plain.substr(at);
+      CHECK(parsed(body) == std::vector<form::Field>{{"k", expected}, {"z", "1"}});
+    }
+  }
+}
+
+TEST_CASE("a value reaches its limit exactly, or is too long by one byte, at any offset") {
+  const std::string plain(40, 'v');
+  for (std::size_t max = 1; max < 24; ++max) {
+    const form::Limits limits{.max_fields = 4, .max_key_bytes = 8, .max_value_bytes = max};
+    CHECK(parsed("k=" + plain.substr(0, max), limits) ==
+          std::vector<form::Field>{{"k", plain.substr(0, max)}});
+    CHECK(parse_error("k=" + plain.substr(0, max + 1), limits) == Errc::too_large);
+    CHECK(parsed("k=%41" + plain.substr(0, max - 1), limits) ==
+          std::vector<form::Field>{{"k", "A" + plain.substr(0, max - 1)}});
+    CHECK(parse_error("k=%41" + plain.substr(0, max), limits) == Errc::too_large);
+  }
+}
