@@ -96,7 +96,9 @@ class App::Impl {
         metrics_);
     // One connection per server thread: a webhook's Redis round trip stays on its thread.
     redis_.emplace(server_->contexts(), redis_options(), logger_, metrics_);
-    store_.emplace(*redis_, store_options(config_), metrics_);
+    store_.emplace(*redis_, store_options(config_), metrics_, SystemClock::instance());
+    // Webhooks that arrive on one thread in the same loop turn share one script call.
+    store_->enable_batching(server_->contexts());
     ingest_.emplace(*store_, *redis_, config_.streams.prefix, metrics_, logger_,
                     SystemClock::instance());
     install_endpoints(config_, config_.listen);

@@ -11,9 +11,19 @@
 #include <vector>
 
 #include "common/result.h"
+#include "daemon/keys.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace omniroute {
+class Clock;
+}
 
 namespace omniroute::daemon {
 
+class Counter;
 class Metrics;
 class RedisClient;
 class Histogram;
@@ -51,13 +61,22 @@ using IngestCallback = std::function<void(Result<std::vector<IngestOutcome>>)>;
 class IngestStore {
  public:
   // Throws std::invalid_argument on a bad prefix or non-positive dedup TTL (start-up only).
-  IngestStore(RedisClient& redis, IngestStoreOptions options, Metrics& metrics);
+  // `clock` places dedup marks in their window (tests move it across windows).
+  IngestStore(RedisClient& redis, IngestStoreOptions options, Metrics& metrics, const Clock& clock);
 
   // `done` gets one outcome per item, in order. Errors: Errc::invalid_input for a bad tenant
   // or item (reported inline, before anything is sent); Errc::unavailable / Errc::timeout when
   // Redis is down or slow (answer 503, the vendor retries); Errc::internal for an unexpected
   // reply. Otherwise `done` runs on a Redis client strand.
   void store(std::string_view tenant, std::vector<IngestItem> items, IngestCallback done);
+
+  // Group commit: store() calls made on the thread of one of `contexts` during one turn of its
+  // event loop go to Redis as ONE script call (up to `max_items` items per tenant), so Redis
+  // runs the script once for several requests. Each caller still gets exactly its own outcomes,
+  // or the call's error. Every context must be run by exactly one thread (HttpServer's model);
+  // calls from other threads are sent at once, as without batching. Call before serving.
+  void enable_batching(const std::vector<boost::asio::io_context*>& contexts,
+                       std::size_t max_items = 64);
 
   const IngestStoreOptions& options() const { return options_; }
   // The Lua source (with this store's settings in it) and its SHA-1 (what EVALSHA names).
@@ -66,13 +85,26 @@ class IngestStore {
 
  private:
   struct Call;
+  struct Batch;
+  struct BatchTenant;
+  Result<void> check(const TenantKeys& keys, const std::vector<IngestItem>& items) const;
+  void send_items(const TenantKeys& keys, std::vector<IngestItem> items, IngestCallback done);
+  Batch* batch_of_this_thread() const;
+  void add_to_batch(Batch& batch, const TenantKeys& keys, std::vector<IngestItem> items,
+                    IngestCallback done);
+  void flush(Batch& batch);
+  void send_batch(const TenantKeys& keys, BatchTenant tenant);
   void send(std::shared_ptr<Call> call);
   void finish(const std::shared_ptr<Call>& call, Result<std::vector<IngestOutcome>> result);
 
   RedisClient& redis_;
   const IngestStoreOptions options_;
   Metrics& metrics_;
+  const Clock& clock_;
   Histogram& xadd_seconds_;
+  Counter& script_calls_;
+  std::vector<std::shared_ptr<Batch>> batches_;  // one per batching context
+  std::size_t max_batch_items_ = 64;
   const std::string script_;
   const std::string script_sha1_;
 };

@@ -56,11 +56,15 @@ Result<TenantKeys> TenantKeys::make(std::string_view prefix, std::string_view te
   return TenantKeys(std::string(tenant), std::move(base));
 }
 
-std::string TenantKeys::dedup(std::string_view vendor, std::string_view vendor_message_id) const {
-  std::string key;
-  key.reserve(base_.size() + vendor.size() + vendor_message_id.size() + 9);
-  key.append(base_).append(":dedup:").append(vendor).append(":").append(vendor_message_id);
-  return key;
+std::string TenantKeys::dedup_window(std::int64_t index) const {
+  return base_ + ":dedup:" + std::to_string(index);
+}
+
+std::string TenantKeys::dedup_field(std::string_view vendor, std::string_view vendor_message_id) {
+  std::string field;
+  field.reserve(vendor.size() + 1 + vendor_message_id.size());
+  field.append(vendor).append(":").append(vendor_message_id);
+  return field;
 }
 
 std::string TenantKeys::raw(std::string_view event_id) const {

@@ -2,6 +2,7 @@
 // `<prefix>:{<tenant>}:<kind>...`, so one tenant's keys share a Redis Cluster hash slot.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -39,9 +40,11 @@ class TenantKeys {
 
   // Stream of StreamEntry protobufs written by ingest, read by the router (group "router").
   std::string inbound() const { return base_ + ":inbound"; }
-  // String holding the stream id of the entry a vendor message became; expires after the
-  // dedup TTL. Vendor ids are vendor text; they come after the tag, so they cannot move it.
-  std::string dedup(std::string_view vendor, std::string_view vendor_message_id) const;
+  // Hash of the vendor messages stored in dedup window `index` (unix seconds / dedup TTL):
+  // dedup_field(vendor, id) → the stream id of the entry it became (docs/ingest.md).
+  std::string dedup_window(std::int64_t index) const;
+  // "<vendor>:<vendor message id>": vendor ids are vendor text, kept out of key names.
+  static std::string dedup_field(std::string_view vendor, std::string_view vendor_message_id);
   // The raw request body an event came from, when raw payload retention is on.
   std::string raw(std::string_view event_id) const;
   // Stream of events that could not be parsed or routed, with the reason.

@@ -2,10 +2,13 @@
 // message, duplicates answered with the first stream id, batches all-or-nothing, raw bodies.
 #include "daemon/ingest_store.h"
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
 #include <optional>
 
+#include "common/clock.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -30,7 +33,7 @@ struct Harness {
                    std::size_t connections = 1)
       : log(LogLevel::error),
         client(io, client_options(redis, connections), log, metrics),
-        store(client, std::move(store_options), metrics) {
+        store(client, std::move(store_options), metrics, clock) {
     client.start();
     REQUIRE(run_until(io, [&] { return client.ready_connections() == connections; }));
   }
@@ -49,6 +52,19 @@ struct Harness {
     return std::move(*out);
   }
 
+  // The dedup window of `clock`'s time (unix seconds / dedup TTL).
+  std::int64_t window() const {
+    return clock.now_unix_ms() / 1000 / store.options().dedup_ttl_secs;
+  }
+  // The stream id the dedup window `index` holds for a twilio message, "" when none.
+  std::string mark(RedisServer& redis, const std::string& id, std::int64_t index) const {
+    const auto keys = TenantKeys::make("omniroute", "acme").value();
+    return redis.command({"HGET", keys.dedup_window(index), TenantKeys::dedup_field("twilio", id)})
+        .str;
+  }
+
+  // Starts at the real time: window expiries are absolute, and Redis expires by its own clock.
+  ManualClock clock{SystemClock::instance().now_unix_ms()};
   boost::asio::io_context io;
   Logger log;
   Metrics metrics;
@@ -70,9 +86,13 @@ TEST_CASE("one new vendor message becomes one stream entry and a dedup mark") {
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].first == (*r)[0].stream_id);
   CHECK(entries[0].second == std::vector<std::string>{"e", "payload:SM1"});
-  const std::string dedup = "omniroute:{acme}:dedup:twilio:SM1";
-  CHECK(redis.get(dedup) == (*r)[0].stream_id);
-  CHECK(redis.ttl(dedup) > 3 * 24 * 3600 - 60);
+  CHECK(h.mark(redis, "SM1", h.window()) == (*r)[0].stream_id);
+  // The window outlives the next one (its marks are checked there), plus one as a backstop.
+  const std::string window = "omniroute:{acme}:dedup:" + std::to_string(h.window());
+  const std::int64_t expires_at = (h.window() + 3) * 3 * 24 * 3600;
+  const auto ttl = redis.ttl(window);
+  CHECK(ttl > expires_at - h.clock.now_unix_ms() / 1000 - 60);
+  CHECK(ttl <= expires_at - h.clock.now_unix_ms() / 1000 + 1);
   CHECK(h.metrics.histogram("omniroute_xadd_seconds", "").count() == 1);
 }
 
@@ -127,6 +147,58 @@ TEST_CASE("the same vendor message id from another vendor or tenant is not a dup
   CHECK(redis.xlen("omniroute:{globex}:inbound") == 1);
 }
 
+TEST_CASE("a vendor retry in the next dedup window is still a duplicate (TTL at least)") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  Harness h(redis, options);
+  const std::int64_t next_window_s = (h.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
+  h.clock.set_unix_ms((next_window_s - 600) * 1000);  // 600 s before a window ends
+  auto first = h.put({item("SM1")});
+  h.clock.advance(std::chrono::seconds(3599));  // just under the TTL later: the next window
+  auto again = h.put({item("SM1")});
+  REQUIRE(first.has_value());
+  REQUIRE(again.has_value());
+  CHECK((*again)[0].duplicate);
+  CHECK((*again)[0].stream_id == (*first)[0].stream_id);
+  CHECK(redis.xlen(kInbound) == 1);
+}
+
+TEST_CASE("after two dedup windows a vendor message id is forgotten (TTL at most twice)") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  Harness h(redis, options);
+  auto first = h.put({item("SM1")});
+  h.clock.advance(std::chrono::seconds(2 * 3600));
+  auto later = h.put({item("SM1")});
+  REQUIRE(later.has_value());
+  CHECK_FALSE((*later)[0].duplicate);
+  CHECK(redis.xlen(kInbound) == 2);
+}
+
+TEST_CASE("a new dedup window unlinks the one before the previous; the previous stays") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  Harness h(redis, options);
+  const auto start = h.window();
+  for (int w = 0; w < 3; ++w) {
+    REQUIRE(h.put({item("W" + std::to_string(w))}).has_value());
+    h.clock.advance(std::chrono::seconds(3600));
+  }
+  CHECK(h.window() == start + 3);
+  CHECK_FALSE(redis.exists("omniroute:{acme}:dedup:" + std::to_string(start)));
+  CHECK(h.mark(redis, "W1", start + 1) != "");
+  CHECK(h.mark(redis, "W2", start + 2) != "");
+  // A second write in a window changes neither its expiry nor the windows before it.
+  const auto ttl = redis.ttl("omniroute:{acme}:dedup:" + std::to_string(start + 2));
+  h.clock.advance(std::chrono::seconds(-3600));
+  REQUIRE(h.put({item("W2b")}).has_value());
+  CHECK(redis.ttl("omniroute:{acme}:dedup:" + std::to_string(start + 2)) <= ttl);
+  CHECK(h.mark(redis, "W1", start + 1) != "");
+}
+
 TEST_CASE("two deliveries of one message racing on two connections store it once") {
   RedisServer redis;
   Harness h(redis, {}, 2);
@@ -167,7 +239,7 @@ TEST_CASE("with inbound_maxlen 0 the inbound stream is not capped") {
     REQUIRE(h.put(std::move(items)).has_value());
   }
   CHECK(redis.xlen(kInbound) == 300);
-  CHECK(redis.get("omniroute:{acme}:dedup:twilio:299") == redis.xrange(kInbound).back().first);
+  CHECK(h.mark(redis, "299", h.window()) == redis.xrange(kInbound).back().first);
 }
 
 TEST_CASE("with retention on, a batch mixing raw bodies, none and a repeat keeps each item apart") {
@@ -192,12 +264,12 @@ TEST_CASE("with retention on, a batch mixing raw bodies, none and a repeat keeps
   CHECK((*r)[2].stream_id == (*r)[0].stream_id);
   CHECK_FALSE((*r)[3].duplicate);
   CHECK(redis.xlen(kInbound) == 3);
-  CHECK(redis.get(keys.dedup("twilio", "M2")) == (*r)[1].stream_id);
-  CHECK(redis.get(keys.dedup("twilio", "M3")) == (*r)[3].stream_id);
+  CHECK(h.mark(redis, "M2", h.window()) == (*r)[1].stream_id);
+  CHECK(h.mark(redis, "M3", h.window()) == (*r)[3].stream_id);
   CHECK(redis.get(keys.raw("01EVENTONE")) == "body one");
   CHECK(redis.get(keys.raw("01EVENTTHREE")) == "body three");
   CHECK(redis.ttl(keys.raw("01EVENTTHREE")) > 500);
-  CHECK(redis.keys().size() == 6);  // inbound, three dedup marks, two raw bodies
+  CHECK(redis.keys().size() == 4);  // inbound, the dedup window, two raw bodies
 }
 
 TEST_CASE("raw bodies are kept with their TTL when retention is on") {
@@ -266,7 +338,7 @@ TEST_CASE("every key the store writes carries the tenant's hash tag") {
   a.raw_key = keys.raw("01A");
   REQUIRE(h.put({a, item("plain")}).has_value());
   const auto written = redis.keys();
-  CHECK(written.size() == 4);  // stream, two dedup marks, one raw body
+  CHECK(written.size() == 3);  // stream, the dedup window, one raw body
   for (const auto& key : written) {
     INFO(key);
     CHECK(redis_hash_tag(key) == "acme");
@@ -294,4 +366,111 @@ TEST_CASE("with Redis down the store answers unavailable, so the vendor gets a 5
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().code == Errc::unavailable);
   CHECK(http_status(r.error().code) == 503);
+}
+
+// ---- group commit (enable_batching) ---------------------------------------------------------
+
+namespace {
+
+using Outcomes = std::optional<Result<std::vector<IngestOutcome>>>;
+
+// Stores each request from inside one handler on `h.io`, as the I/O thread does for webhooks
+// read in the same turn, then runs the loop until every request has its answer.
+std::vector<Outcomes> store_in_one_turn(Harness& h, std::vector<std::vector<IngestItem>> requests,
+                                        const std::string& tenant = "acme") {
+  std::vector<Outcomes> out(requests.size());
+  boost::asio::post(h.io, [&] {
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      h.store.store(tenant, std::move(requests[i]), [&out, i](auto r) { out[i] = std::move(r); });
+    }
+  });
+  REQUIRE(run_until(h.io, [&] {
+    return std::all_of(out.begin(), out.end(), [](const Outcomes& o) { return o.has_value(); });
+  }));
+  return out;
+}
+
+std::uint64_t script_calls(Harness& h) {
+  return h.metrics
+      .counter("omniroute_ingest_script_calls_total",
+               "Dedup+XADD script calls; with batching one serves several requests")
+      .value();
+}
+
+}  // namespace
+
+TEST_CASE("batching: requests stored in one loop turn share one script call, each gets its own") {
+  RedisServer redis;
+  Harness h(redis);
+  h.store.enable_batching({&h.io});
+  REQUIRE(h.put({item("seen")}).has_value());  // one request alone is its own batch
+  const auto before = script_calls(h);
+  auto out =
+      store_in_one_turn(h, {{item("a")}, {item("b"), item("c")}, {item("seen")}, {item("a")}});
+  CHECK(script_calls(h) == before + 1);
+  REQUIRE(out[0]->has_value());
+  REQUIRE((*out[1])->size() == 2);
+  CHECK_FALSE((**out[0])[0].duplicate);
+  CHECK_FALSE((**out[1])[0].duplicate);
+  CHECK_FALSE((**out[1])[1].duplicate);
+  CHECK((**out[2])[0].duplicate);  // stored before the batch
+  // The same vendor message twice in one batch (a vendor retry racing the first delivery):
+  // stored once, and the second caller is told the first one's stream id.
+  CHECK((**out[3])[0].duplicate);
+  CHECK((**out[3])[0].stream_id == (**out[0])[0].stream_id);
+  CHECK(redis.xlen(kInbound) == 4);  // seen, a, b, c
+}
+
+TEST_CASE("batching: a bad request fails alone; the others in its turn are stored") {
+  RedisServer redis;
+  Harness h(redis);
+  h.store.enable_batching({&h.io});
+  IngestItem bad = item("x");
+  bad.vendor_message_id.clear();
+  auto out = store_in_one_turn(h, {{item("1")}, {bad}, {item("2")}});
+  CHECK(out[0]->has_value());
+  REQUIRE_FALSE(out[1]->has_value());
+  CHECK(out[1]->error().code == Errc::invalid_input);
+  CHECK(out[2]->has_value());
+  CHECK(redis.xlen(kInbound) == 2);
+}
+
+TEST_CASE("batching: a full batch goes out at max_items, the rest in the next call") {
+  RedisServer redis;
+  Harness h(redis);
+  h.store.enable_batching({&h.io}, 2);
+  const auto before = script_calls(h);
+  auto out = store_in_one_turn(h, {{item("1")}, {item("2")}, {item("3")}});
+  CHECK(script_calls(h) == before + 2);
+  for (const auto& o : out) CHECK(o->has_value());
+  CHECK(redis.xlen(kInbound) == 3);
+}
+
+TEST_CASE("batching: with Redis down every request of the batch answers unavailable") {
+  RedisServer redis;
+  Harness h(redis);
+  h.store.enable_batching({&h.io});
+  redis.stop();
+  REQUIRE(run_until(h.io, [&] { return !h.client.ready(); }));
+  auto out = store_in_one_turn(h, {{item("1")}, {item("2")}});
+  for (const auto& o : out) {
+    REQUIRE_FALSE(o->has_value());
+    CHECK(o->error().code == Errc::unavailable);
+  }
+}
+
+TEST_CASE("batching: requests of two tenants in one turn go to their own streams") {
+  RedisServer redis;
+  Harness h(redis);
+  h.store.enable_batching({&h.io});
+  std::vector<Outcomes> out(2);
+  boost::asio::post(h.io, [&] {
+    h.store.store("acme", {item("1")}, [&](auto r) { out[0] = std::move(r); });
+    h.store.store("zeta", {item("1")}, [&](auto r) { out[1] = std::move(r); });
+  });
+  REQUIRE(run_until(h.io, [&] { return out[0].has_value() && out[1].has_value(); }));
+  CHECK(out[0]->has_value());
+  CHECK(out[1]->has_value());
+  CHECK(redis.xlen(kInbound) == 1);
+  CHECK(redis.xlen("omniroute:{zeta}:inbound") == 1);
 }
