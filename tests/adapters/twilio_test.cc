@@ -559,3 +559,29 @@ TEST_CASE("a NumMedia larger than the media URLs sent is invalid input") {
   CHECK(events.error().code == Errc::invalid_input);
   CHECK(events.error().message.find("MediaUrl1") != std::string::npos);
 }
+
+// The adapter sorts on the first 8 key bytes as a number and compares the rest only on a tie:
+// keys that share 8 bytes, keys that are prefixes of others, NUL and non-ASCII bytes and
+// repeated keys must still sort exactly as plain byte order does.
+TEST_CASE("keys sharing a prefix, NUL and non-ASCII bytes sort in byte order when signing") {
+  auto adapter = make_adapter();
+  const Params params = {{"MediaUrl10", "c"},
+                         {"MediaUrl1", "b"},
+                         {"MediaUrl0", "a"},
+                         {"MediaContentType0", "image/png"},
+                         {"Media", "m"},
+                         {"MediaUrl", "u"},
+                         {std::string("Media\0x", 7), "nul"},
+                         {"Medi\xC3\xA9", "e-acute"},
+                         {"MediaUrl1", "a"},
+                         {"From", "+1"},
+                         {"FromCity", "X"},
+                         {"Fro", "y"},
+                         {"", "empty key"}};
+  auto request = signed_post(params);
+  CHECK(adapter->verify(request.view()).has_value());
+  // The same fields in another arrival order verify with the same signature.
+  auto reversed = Params(params.rbegin(), params.rend());
+  request.body = encode(reversed);
+  CHECK(adapter->verify(request.view()).has_value());
+}
