@@ -1,5 +1,9 @@
 #include "daemon/ingest.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <climits>
 #include <optional>
 
 #include "common/crypto.h"
@@ -41,6 +45,39 @@ adapters::WebhookRequest to_webhook(const HttpRequest& request, std::string_view
 }
 
 }  // namespace
+
+std::string serialize_stream_entry(const v1::ContactEvent& event) {
+  using google::protobuf::internal::WireFormatLite;
+  using Coded = google::protobuf::io::CodedOutputStream;
+  const std::size_t contact_size = event.ByteSizeLong();  // caches every nested size
+  if (contact_size > static_cast<std::size_t>(INT_MAX) - 16) {
+    // Past what protobuf serializes at all (2 GiB): its own checks give the verdict.
+    v1::StreamEntry entry;
+    entry.set_schema_version(kStreamSchemaVersion);
+    *entry.mutable_contact() = event;
+    return entry.SerializeAsString();
+  }
+  // StreamEntry's fields in number order, as its generated code writes them: schema_version
+  // (left out when 0, proto3), then the oneof's contact as a length-delimited message.
+  constexpr auto kVersionTag = WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_VARINT);
+  constexpr auto kContactTag =
+      WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  const auto length = static_cast<std::uint32_t>(contact_size);
+  std::size_t header_size = Coded::VarintSize32(kContactTag) + Coded::VarintSize32(length);
+  if (kStreamSchemaVersion != 0) {
+    header_size += Coded::VarintSize32(kVersionTag) + Coded::VarintSize32(kStreamSchemaVersion);
+  }
+  std::string out(header_size + contact_size, '\0');
+  auto* at = reinterpret_cast<std::uint8_t*>(out.data());
+  if (kStreamSchemaVersion != 0) {
+    at = Coded::WriteVarint32ToArray(kVersionTag, at);
+    at = Coded::WriteVarint32ToArray(kStreamSchemaVersion, at);
+  }
+  at = Coded::WriteVarint32ToArray(kContactTag, at);
+  at = Coded::WriteVarint32ToArray(length, at);
+  event.SerializeWithCachedSizesToArray(at);
+  return out;
+}
 
 Route::Route(Endpoint e)
     : endpoint(std::move(e)), success(from_reply(endpoint.adapter->success_reply())) {}
@@ -174,10 +211,7 @@ void Ingest::store_events(const std::shared_ptr<const Route>& route,
       item.raw_body = raw_body;
       event.set_raw_payload_ref("redis:" + item.raw_key);
     }
-    v1::StreamEntry entry;
-    entry.set_schema_version(kStreamSchemaVersion);
-    *entry.mutable_contact() = std::move(event);
-    item.payload = entry.SerializeAsString();
+    item.payload = serialize_stream_entry(event);
     items.push_back(std::move(item));
   }
   store_.store(endpoint->tenant, std::move(items),

@@ -50,6 +50,11 @@ using EndpointTable = std::unordered_map<std::string, std::shared_ptr<const Rout
 // Version written into every StreamEntry; bump with incompatible proto changes.
 inline constexpr std::uint32_t kStreamSchemaVersion = 1;
 
+// The bytes of a v1::StreamEntry {schema_version: kStreamSchemaVersion, contact: event}, exactly
+// as StreamEntry::SerializeAsString() writes them, without building the StreamEntry (which
+// would take the event over and then free it): the wrapper is a few bytes written by hand.
+std::string serialize_stream_entry(const v1::ContactEvent& event);
+
 class Ingest {
  public:
   // Dead letters (authentic but unreadable requests) go straight to Redis through `redis`.
