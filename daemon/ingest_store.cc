@@ -1,5 +1,6 @@
-// One Lua script does dedup and XADD for every item of a request. Scripts run without other
-// clients' commands in between, so two deliveries of one vendor message cannot both see "new".
+// One Lua script does dedup and XADD for every item of a request (or of several requests, with
+// group commit). Scripts run without other clients' commands in between, so two deliveries of
+// one vendor message cannot both see "new".
 #include "daemon/ingest_store.h"
 
 #include <boost/asio/io_context.hpp>

@@ -47,7 +47,8 @@ struct IngestStoreOptions {
   std::string prefix = "omniroute";
   // Approximate cap of the inbound stream (XADD MAXLEN ~); 0 means uncapped.
   std::int64_t inbound_maxlen = 1'000'000;
-  // How long a vendor message id is remembered; vendors retry for up to a day or so.
+  // How long a vendor message id is remembered: at least this, at most twice this (marks live
+  // in windows of this length, the current and the previous one are checked; decision 0007).
   std::int64_t dedup_ttl_secs = 3 * 24 * 3600;
   // How long raw request bodies are kept; 0 turns raw retention off.
   std::int64_t raw_payload_ttl_secs = 0;
@@ -55,9 +56,10 @@ struct IngestStoreOptions {
 
 using IngestCallback = std::function<void(Result<std::vector<IngestOutcome>>)>;
 
-// Thread-safe; must outlive the calls it has in flight. One store() = one script call: either every
-// item is in the stream (or found to be a duplicate) or the call failed and the vendor should
-// retry; a dedup mark is written with its entry, never before it.
+// Thread-safe; must outlive the calls it has in flight. All items of one store() go to Redis in
+// one script call (shared with other store() calls when batching): either every item is in the
+// stream (or found to be a duplicate) or the call failed and the vendor should retry; a dedup
+// mark is written with its entry, never before it.
 class IngestStore {
  public:
   // Throws std::invalid_argument on a bad prefix or non-positive dedup TTL (start-up only).
