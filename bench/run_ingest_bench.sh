@@ -235,7 +235,7 @@ stop "$pid"
 # ---------------------------------------------------------------------------------------------
 # (d, e) omniroute: closed loop for its maximum, then open loop at half of it
 
-OMNI_RPS="" EVENT_BYTES=""
+OMNI_RPS="" EVENT_BYTES="" BATCH=""
 if ((HAVE_OMNIROUTE)); then
   flush
   port=$(free_port)
@@ -261,6 +261,11 @@ EOF
   url="http://127.0.0.1:$port/webhooks/twilio/bench"
   run_loadgen "omniroute, signed Twilio webhooks" "$url" --token "$TOKEN"
   OMNI_RPS=$(field "$RESULT" rps)
+  # Group commit: how many webhooks shared one dedup+XADD script call (warm-up included).
+  BATCH=$(exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 &&
+    awk '/^omniroute_webhook_requests_total.*status="200"/ { r += $NF }
+         /^omniroute_ingest_script_calls_total/ { c = $NF }
+         END { if (c > 0) printf "%.1f", r / c }' <&3) || BATCH=""
   OMNI_US=$(awk -v a="$CPU_SERVER_US" -v b="$CPU_REDIS_US" 'BEGIN { print a + b }')
   half=$(awk -v r="$OMNI_RPS" 'BEGIN { printf "%d", r / 2 }')
   run_loadgen "omniroute at half its max (open loop)" "$url" --token "$TOKEN" --rate "$half"
@@ -308,6 +313,7 @@ report() {
       "bare_xadd_server at the same rate: $BARE_HALF_P99 ms"
     echo
     [[ -n $EVENT_BYTES ]] && echo "one stored event (stream field \"e\") is $EVENT_BYTES bytes; redis-benchmark used $PAYLOAD." && echo
+    [[ -n $BATCH ]] && echo "group commit: $BATCH webhooks per dedup+XADD script call at omniroute's max." && echo
   fi
   echo "Each loadgen row: $WARMUP s warm-up, then $DURATION s measured; 1 client thread; servers with" \
     "$SERVER_THREADS threads, $REDIS_CONNS Redis connections. Commands:"
