@@ -162,6 +162,23 @@ TEST_CASE("an authentic but unreadable webhook is dead-lettered, not lost") {
   CHECK(redis.xlen("omni:{demo}:deadletter") == 1);
 }
 
+TEST_CASE("an event the adapter left half-built is dead-lettered, never stored") {
+  RedisServer redis;
+  Daemon daemon(redis);
+  HttpConnection conn(daemon.port);
+  // MediaUrl1 is found missing only after the event was added to the request's arena.
+  FormParams half = {{"MessageSid", "SM0099"},
+                     {"From", "+15550001111"},
+                     {"To", "+15005550006"},
+                     {"NumMedia", "2"},
+                     {"MediaUrl0", "https://api.twilio.com/m/0"}};
+  auto reply = daemon.post_sms(conn, half);
+  CHECK(reply.status == 400);
+  CHECK(reply.body.find("MediaUrl1") != std::string::npos);
+  CHECK(redis.xlen(kStream) == 0);
+  CHECK(redis.xlen("omni:{demo}:deadletter") == 1);
+}
+
 TEST_CASE("with Redis down the vendor gets 503 and Retry-After, and its retry lands once") {
   RedisServer redis;
   Daemon daemon(redis);
