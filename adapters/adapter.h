@@ -2,8 +2,6 @@
 // Adapters are pure. Limits, dedup, XADD, metrics and HTTP live once, in daemon/ingest.
 #pragma once
 
-#include <google/protobuf/repeated_ptr_field.h>
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -61,13 +59,6 @@ struct ParsedRequest {
   std::optional<form::Form> body;   // an application/x-www-form-urlencoded body
 };
 
-// The events normalize() builds: a protobuf repeated field that the caller owns. The daemon puts
-// it on a per-request google::protobuf::Arena, so that events.Add() creates each event, its
-// strings, attachments and map entries on that arena, all freed at once when the request's
-// events are stored; tests may use one on the heap. Adapters only Add() and fill in place, and
-// never keep a pointer past the call.
-using Events = google::protobuf::RepeatedPtrField<v1::ContactEvent>;
-
 // A vendor-specific verdict on a request before any event is built.
 enum class RequestKind {
   event,      // carries messages: verify, normalize, store, then reply success_reply()
@@ -91,26 +82,20 @@ class Adapter {
   virtual Result<void> verify(const WebhookRequest&, ParsedRequest& parsed) const = 0;
 
   // Parse and normalise a verified request, reusing what verify() left in `parsed` (and
-  // parsing the rest), appending its events to `events` (`*events.Add()`, filled in place).
-  // May add zero events (status callbacks, echoes), one, or many (vendors that batch). Each
-  // event carries vendor_message_id; the daemon fills event_id, tenant and received time. On
-  // an error the caller discards `events` whole, so a half-built event may be left in it.
-  virtual Result<void> normalize(const WebhookRequest&, ParsedRequest& parsed,
-                                 Events& events) const = 0;
+  // parsing the rest). May return zero events (status callbacks, echoes), one, or many
+  // (vendors that batch). Each event carries vendor_message_id; the daemon fills event_id,
+  // tenant and received time.
+  virtual Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest&,
+                                                          ParsedRequest& parsed) const = 0;
 
   // One step alone, each parsing afresh: for tests, fuzzers and one-off callers.
   Result<void> verify(const WebhookRequest& request) const {
     ParsedRequest parsed;
     return verify(request, parsed);
   }
-  // The events on the heap.
-  Result<Events> normalize(const WebhookRequest& request) const {
+  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request) const {
     ParsedRequest parsed;
-    Events events;
-    if (auto normalized = normalize(request, parsed, events); !normalized) {
-      return normalized.error();
-    }
-    return events;
+    return normalize(request, parsed);
   }
 
   // The 2xx the vendor expects once events are stored (Twilio wants empty TwiML).

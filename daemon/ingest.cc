@@ -1,11 +1,9 @@
 #include "daemon/ingest.h"
 
-#include <google/protobuf/arena.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 
 #include <climits>
-#include <cstddef>
 #include <optional>
 
 #include "common/crypto.h"
@@ -18,11 +16,6 @@
 
 namespace omniroute::daemon {
 namespace {
-
-// The start of each request's arena, on the stack: one Twilio message with its media and
-// attributes takes 1 to 1.6 KiB of it, so most requests never ask malloc for arena memory
-// (a bigger batch just makes the arena take more blocks from the heap).
-constexpr std::size_t kArenaInitialBlock = 4096;
 
 // Seconds a vendor is asked to wait before retrying while Redis is unreachable.
 constexpr const char* kRetryAfterSecs = "5";
@@ -175,27 +168,24 @@ void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& req
     return;
   }
 
-  // The events live on an arena for this request: built, stored (serialized) and freed at
-  // once, instead of a malloc and a free for each of their parts.
-  alignas(std::max_align_t) char arena_block[kArenaInitialBlock];
-  google::protobuf::Arena arena(arena_block, sizeof arena_block);
-  auto& events = *google::protobuf::Arena::CreateMessage<adapters::Events>(&arena);
-  if (auto normalized = ep.adapter->normalize(webhook, parsed, events); !normalized) {
+  auto events = ep.adapter->normalize(webhook, parsed);
+  if (!events) {
     // Authentic but unreadable: keep the bytes in the dead-letter stream so nothing is lost,
     // and tell the vendor why.
-    store_dead_letter(route, normalized.error(), std::move(request.body), std::move(respond));
+    store_dead_letter(route, events.error(), std::move(request.body), std::move(respond));
     return;
   }
-  if (events.empty()) {  // status callbacks, echoes: nothing to route
+  if (events->empty()) {  // status callbacks, echoes: nothing to route
     count(*route, route->success.status);
     respond(route->success);
     return;
   }
-  store_events(route, events, std::move(request.body), std::move(respond));
+  store_events(route, std::move(*events), std::move(request.body), std::move(respond));
 }
 
-void Ingest::store_events(const std::shared_ptr<const Route>& route, adapters::Events& events,
-                          std::string raw_body, Responder respond) {
+void Ingest::store_events(const std::shared_ptr<const Route>& route,
+                          std::vector<v1::ContactEvent> events, std::string raw_body,
+                          Responder respond) {
   const Endpoint* endpoint = &route->endpoint;
   const auto now_ms = clock_.now_unix_ms();
   const auto body_sha256 = crypto::hex_encode(crypto::digest(crypto::Digest::sha256, raw_body));
@@ -206,7 +196,7 @@ void Ingest::store_events(const std::shared_ptr<const Route>& route, adapters::E
   }
   const bool keep_raw = keys.has_value();
   std::vector<IngestItem> items;
-  items.reserve(static_cast<std::size_t>(events.size()));
+  items.reserve(events.size());
   for (auto& event : events) {
     event.set_event_id(make_ulid(now_ms));
     event.set_tenant(endpoint->tenant);

@@ -70,7 +70,7 @@ class Ingest {
 
  private:
   void handle(const std::shared_ptr<const Route>& route, HttpRequest&& request, Responder respond);
-  void store_events(const std::shared_ptr<const Route>& route, adapters::Events& events,
+  void store_events(const std::shared_ptr<const Route>& route, std::vector<v1::ContactEvent> events,
                     std::string raw_body, Responder respond);
   void store_dead_letter(const std::shared_ptr<const Route>& route, const Error& error,
                          std::string raw_body, Responder respond);

@@ -239,9 +239,7 @@ bool is_status_callback(const KnownFields& known) {
   return status && *status != "received" && !known.get(kBody);
 }
 
-// Appends the message's event to `events`; the required fields are checked first, while a
-// bad media list is found with the event half-built (the caller then drops `events`).
-Result<void> add_event(const form::Form& params, const KnownFields& known, Events& events) {
+Result<v1::ContactEvent> to_event(const form::Form& params, const KnownFields& known) {
   std::string_view sid = known.value_or_empty(kMessageSid);
   if (sid.empty()) sid = known.value_or_empty(kSmsMessageSid);
   if (sid.empty()) sid = known.value_or_empty(kSmsSid);
@@ -255,7 +253,7 @@ Result<void> add_event(const form::Form& params, const KnownFields& known, Event
   const auto sender = strip_whatsapp(from);
   const auto recipient = strip_whatsapp(to);
 
-  v1::ContactEvent& event = *events.Add();
+  v1::ContactEvent event;
   event.set_channel(whatsapp ? v1::CHANNEL_WHATSAPP : v1::CHANNEL_SMS);
   event.set_vendor(std::string(kVendor));
   event.set_vendor_message_id(std::string(sid));
@@ -274,7 +272,7 @@ Result<void> add_event(const form::Form& params, const KnownFields& known, Event
     const auto value = known.value_or_empty(kFirstAttribute + i);
     if (!value.empty()) attributes[std::string(kAttributeFields[i].second)] = std::string(value);
   }
-  return {};
+  return event;
 }
 
 class TwilioAdapter final : public Adapter {
@@ -292,10 +290,10 @@ class TwilioAdapter final : public Adapter {
     }
   }
 
-  Result<void> normalize(const WebhookRequest& request, ParsedRequest& parsed,
-                         Events& events) const override {
+  Result<std::vector<v1::ContactEvent>> normalize(const WebhookRequest& request,
+                                                  ParsedRequest& parsed) const override {
     try {
-      return add_events(request, parsed, events);
+      return to_events(request, parsed);
     } catch (const std::exception&) {
       return make_error(Errc::internal, "twilio: out of memory while normalising");
     }
@@ -390,8 +388,8 @@ class TwilioAdapter final : public Adapter {
                       "public URL configured for this endpoint)");
   }
 
-  Result<void> add_events(const WebhookRequest& request, ParsedRequest& parsed,
-                          Events& events) const {
+  Result<std::vector<v1::ContactEvent>> to_events(const WebhookRequest& request,
+                                                  ParsedRequest& parsed) const {
     auto query = query_form(request, parsed);
     if (!query) return query.error();
     if ((*query)->contains("bodySHA256")) {
@@ -401,8 +399,12 @@ class TwilioAdapter final : public Adapter {
     auto params = request.method == "GET" ? query : body_form(request, parsed);
     if (!params) return params.error();
     const KnownFields known(**params);
-    if (is_status_callback(known)) return {};
-    return add_event(**params, known, events);
+    if (is_status_callback(known)) return std::vector<v1::ContactEvent>{};
+    auto event = to_event(**params, known);
+    if (!event) return event.error();
+    std::vector<v1::ContactEvent> events;
+    events.push_back(std::move(*event));
+    return events;
   }
 
   std::string auth_token_;

@@ -29,9 +29,9 @@ class NullAdapter : public adapters::Adapter {
   Result<void> verify(const adapters::WebhookRequest&, adapters::ParsedRequest&) const override {
     return {};
   }
-  Result<void> normalize(const adapters::WebhookRequest&, adapters::ParsedRequest&,
-                         adapters::Events&) const override {
-    return {};
+  Result<std::vector<v1::ContactEvent>> normalize(const adapters::WebhookRequest&,
+                                                  adapters::ParsedRequest&) const override {
+    return std::vector<v1::ContactEvent>{};
   }
 };
 
