@@ -162,11 +162,11 @@ TEST_CASE("an authentic but unreadable webhook is dead-lettered, not lost") {
   CHECK(redis.xlen("omni:{demo}:deadletter") == 1);
 }
 
-TEST_CASE("an event the adapter left half-built is dead-lettered, never stored") {
+TEST_CASE("a webhook found unreadable half-way through its event is dead-lettered, never stored") {
   RedisServer redis;
   Daemon daemon(redis);
   HttpConnection conn(daemon.port);
-  // MediaUrl1 is found missing only after the event was added to the request's arena.
+  // MediaUrl1 is found missing only after part of the event was built.
   FormParams half = {{"MessageSid", "SM0099"},
                      {"From", "+15550001111"},
                      {"To", "+15005550006"},
