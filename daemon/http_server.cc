@@ -79,6 +79,10 @@ class ReplySlot : public std::enable_shared_from_this<ReplySlot> {
     if (waiter_) asio::post(strand_, [self = shared_from_this()] { self->wake(); });
     return true;
   }
+  bool answered() {
+    std::lock_guard lock(mutex_);
+    return response_.has_value();  // stays engaged after take(): complete() relies on it too
+  }
   // Returns false (and stays unarmed) if the answer is already here.
   bool arm(asio::steady_timer* waiter) {
     std::lock_guard lock(mutex_);
@@ -113,6 +117,8 @@ struct ResponderState {
   ResponderState(const ResponderState&) = delete;
   ResponderState& operator=(const ResponderState&) = delete;
   ~ResponderState() {
+    // Nobody can answer any more (this was the last copy): build the 500 only if it is needed.
+    if (slot->answered()) return;
     if (slot->complete(json_error(500, "internal", "the request handler did not answer"))) {
       logger->error("http handler dropped its responder without answering");
     }
