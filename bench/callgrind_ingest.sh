@@ -35,7 +35,9 @@ die() { echo "callgrind_ingest: $*" >&2; exit 1; }
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    # Below the kernel's ephemeral range (32768+), where an outgoing connection can hold a port
+    # that nothing listens on: a "free" port there can still fail to bind.
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
 }
