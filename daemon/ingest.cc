@@ -1,7 +1,6 @@
 #include "daemon/ingest.h"
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/wire_format_lite.h>
 
 #include <climits>
 #include <optional>
@@ -47,7 +46,6 @@ adapters::WebhookRequest to_webhook(const HttpRequest& request, std::string_view
 }  // namespace
 
 std::string serialize_stream_entry(const v1::ContactEvent& event) {
-  using google::protobuf::internal::WireFormatLite;
   using Coded = google::protobuf::io::CodedOutputStream;
   const std::size_t contact_size = event.ByteSizeLong();  // caches every nested size
   if (contact_size > static_cast<std::size_t>(INT_MAX) - 16) {
@@ -59,9 +57,9 @@ std::string serialize_stream_entry(const v1::ContactEvent& event) {
   }
   // StreamEntry's fields in number order, as its generated code writes them: schema_version
   // (left out when 0, proto3), then the oneof's contact as a length-delimited message.
-  constexpr auto kVersionTag = WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_VARINT);
-  constexpr auto kContactTag =
-      WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  // A tag is (field number << 3) | wire type: varint 0, length-delimited 2.
+  constexpr std::uint32_t kVersionTag = (1U << 3) | 0U;
+  constexpr std::uint32_t kContactTag = (2U << 3) | 2U;
   const auto length = static_cast<std::uint32_t>(contact_size);
   std::size_t header_size = Coded::VarintSize32(kContactTag) + Coded::VarintSize32(length);
   if (kStreamSchemaVersion != 0) {
