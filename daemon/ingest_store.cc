@@ -27,13 +27,14 @@ namespace {
 // Dedup marks live in one hash per dedup window (docs/decisions/0007-dedup-windows.md): field
 // "<vendor>:<vendor message id>" → the stream id it became. A window is dedup_ttl long; the
 // current and the previous window are checked, so an id is remembered for at least the TTL and
-// at most twice it. Per item that is one field in two HMGETs and one HSET shared by the whole
-// call, where a key per mark cost a GET and a SET with its own expiry per item (Redis CPU per
-// webhook 9.3 → 7.5 µs in the ingest benchmark, with group commit).
+// at most twice it, and the next one too: another instance whose clock is a little ahead may
+// already write there around a window's end. Per item that is one field in three HMGETs and one
+// HSET shared by the whole call, where a key per mark cost a GET and a SET with its own expiry
+// per item (Redis CPU per webhook 9.3 → 7.5 µs in the ingest benchmark, with group commit).
 //
-// KEYS: [1] inbound stream, [2] current window, [3] previous window, [4] the window before it
-// (unlinked when the current one is created: a big hash freed in the background, not by a
-// blocking expiry), then with retention on, [4+i] = item i's raw key.
+// KEYS: [1] inbound stream, [2] current window, [3] previous window, [4] next window, [5] the
+// window before the previous (unlinked when the current one is created: a big hash freed in the
+// background, not by a blocking expiry), then with retention on, [5+i] = item i's raw key.
 // ARGV: [1] when the current window expires (unix seconds, a backstop for idle tenants), then
 // the n dedup fields, the n payloads, and with retention on the n flags ("1": a raw body
 // follows) and the n raw bodies.
@@ -47,10 +48,11 @@ constexpr const char* kScriptTemplate = R"lua(
 local n = (#ARGV - 1) / $ARGS_PER_ITEM
 local cur = redis.call('HMGET', KEYS[2], unpack(ARGV, 2, n + 1))
 local prev = redis.call('HMGET', KEYS[3], unpack(ARGV, 2, n + 1))
+local next = redis.call('HMGET', KEYS[4], unpack(ARGV, 2, n + 1))
 local out, marks, seen = {}, {}, {}
 for i = 1, n do
   local field = ARGV[1 + i]
-  local r = cur[i] or prev[i] or seen[field]
+  local r = cur[i] or prev[i] or next[i] or seen[field]
   if r then
     r = 'd' .. r
   else
@@ -66,7 +68,7 @@ $XTRIM  local fresh = redis.call('EXISTS', KEYS[2]) == 0
   redis.call('HSET', KEYS[2], unpack(marks))
   if fresh then
     redis.call('EXPIREAT', KEYS[2], ARGV[1])
-    redis.call('UNLINK', KEYS[4])
+    redis.call('UNLINK', KEYS[5])
   end
 end
 if n == 1 then return out[1] end
@@ -75,7 +77,7 @@ return table.concat(out, ' ')
 
 // Retention on: the raw body, when the item has one, under its own key and TTL.
 constexpr const char* kRawSet = R"lua(    if ARGV[1 + 2 * n + i] == '1' then
-      redis.call('SET', KEYS[4 + i], ARGV[1 + 3 * n + i], 'EX', '$RAW_TTL')
+      redis.call('SET', KEYS[5 + i], ARGV[1 + 3 * n + i], 'EX', '$RAW_TTL')
     end
 )lua";
 
@@ -209,10 +211,10 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
   const std::int64_t ttl = options_.dedup_ttl_secs;
   const std::int64_t window = clock_.now_unix_ms() / 1000 / ttl;
   auto& out = call->command;
-  out.reserve(7 + (keep_raw ? 5 : 2) * n);
-  out.insert(out.end(), {"EVALSHA", script_sha1_, std::to_string(4 + (keep_raw ? n : 0)),
+  out.reserve(9 + (keep_raw ? 5 : 2) * n);
+  out.insert(out.end(), {"EVALSHA", script_sha1_, std::to_string(5 + (keep_raw ? n : 0)),
                          keys.inbound(), keys.dedup_window(window), keys.dedup_window(window - 1),
-                         keys.dedup_window(window - 2)});
+                         keys.dedup_window(window + 1), keys.dedup_window(window - 2)});
   if (keep_raw) {
     for (auto& item : items) {
       // Unused unless the item has a raw body; any of the tenant's keys keeps Cluster happy.

@@ -164,6 +164,27 @@ TEST_CASE("a vendor retry in the next dedup window is still a duplicate (TTL at 
   CHECK(redis.xlen(kInbound) == 1);
 }
 
+TEST_CASE(
+    "an instance whose clock is a little behind finds the mark of one already in the next "
+    "window") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  Harness ahead(redis, options);
+  Harness behind(redis, options);
+  const std::int64_t boundary_s = (ahead.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
+  ahead.clock.set_unix_ms((boundary_s + 1) * 1000);
+  behind.clock.set_unix_ms((boundary_s - 1) * 1000);
+  REQUIRE(ahead.window() == behind.window() + 1);
+  auto first = ahead.put({item("SM1")});
+  auto retry = behind.put({item("SM1")});
+  REQUIRE(first.has_value());
+  REQUIRE(retry.has_value());
+  CHECK((*retry)[0].duplicate);
+  CHECK((*retry)[0].stream_id == (*first)[0].stream_id);
+  CHECK(redis.xlen(kInbound) == 1);
+}
+
 TEST_CASE("after two dedup windows a vendor message id is forgotten (TTL at most twice)") {
   RedisServer redis;
   IngestStoreOptions options;
