@@ -28,36 +28,40 @@ namespace {
 // Dedup marks live in one hash per dedup window (docs/decisions/0007-dedup-windows.md): field
 // "<vendor>:<vendor message id>" → the stream id it became. A window is dedup_ttl long; the
 // current and the previous window are checked, so an id is remembered for at least the TTL and
-// at most twice it; in the last minutes of a window the next one too (another instance whose
-// clock is a little ahead may already write there; checking it always cost ~7 % throughput).
-// Per item that is one field in two HMGETs and one HSET shared by the whole call, where a key
-// per mark cost a GET and a SET with its own expiry per item (Redis CPU per webhook 9.3 → 7.5 µs
-// in the ingest benchmark, with group commit).
+// at most twice it. In the last minutes of a window the next one is checked too: another
+// instance whose clock is a little ahead may already write there. (Always checking it cost ~7 %
+// throughput; even passing its key when unused cost ~4 % of Redis's time, hence the optional
+// key.) Per item that is one field in two HMGETs and one HSET shared by the whole call, where a
+// key per mark cost a GET and a SET with its own expiry per item (Redis CPU per webhook 9.3 →
+// 7.5 µs in the ingest benchmark, with group commit).
 //
-// KEYS: [1] inbound stream, [2] current window, [3] previous window, [4] next window, [5] the
-// window before the previous (unlinked when the current one is created: a big hash freed in the
-// background, not by a blocking expiry), then with retention on, [5+i] = item i's raw key.
-// ARGV: [1] when the current window expires (unix seconds, a backstop for idle tenants), [2] "1"
-// to check the next window too, then the n dedup fields, the n payloads, and with retention on the
-// n flags ("1": a raw body follows) and the n raw bodies. Reply: one string, per item "<stream id>"
-// (new) or "d<stream id>" (duplicate, the first id), space-separated; a stream id starts with a
-// digit. Not a table: Redis 7 probes every table a script returns for its special fields (err, ok,
-// double, map, ...). Every read happens before the first write, and entries are written before
-// their marks: if Redis failed between the two (only possible under OOM), the vendor's retry would
-// add a second entry rather than lose the message. Trimming runs once per call, not per XADD.
+// KEYS: [1] inbound stream, [2] current window, [3] previous window, [4] the window before the
+// previous (unlinked when the current one is created: a big hash freed in the background, not
+// by a blocking expiry), [5] the next window, only near the end of the current one; then with
+// retention on, one raw key per item.
+// ARGV: [1] when the current window expires (unix seconds, a backstop for idle tenants), then
+// the n dedup fields, the n payloads, and with retention on the n flags ("1": a raw body
+// follows) and the n raw bodies.
+// Reply: one string, per item "<stream id>" (new) or "d<stream id>" (duplicate, the first id),
+// space-separated; a stream id starts with a digit. Not a table: Redis 7 probes every table a
+// script returns for its special fields (err, ok, double, map, ...).
+// Every read happens before the first write, and entries are written before their marks: if
+// Redis failed between the two (only possible under OOM), the vendor's retry would add a second
+// entry rather than lose the message. Trimming runs once per call, not per XADD.
 constexpr const char* kScriptTemplate = R"lua(
-local n = (#ARGV - 2) / $ARGS_PER_ITEM
-local cur = redis.call('HMGET', KEYS[2], unpack(ARGV, 3, n + 2))
-local prev = redis.call('HMGET', KEYS[3], unpack(ARGV, 3, n + 2))
-local next = ARGV[2] == '1' and redis.call('HMGET', KEYS[4], unpack(ARGV, 3, n + 2)) or {}
+local n = (#ARGV - 1) / $ARGS_PER_ITEM
+local fixed = #KEYS - $RAW_KEYS
+local cur = redis.call('HMGET', KEYS[2], unpack(ARGV, 2, n + 1))
+local prev = redis.call('HMGET', KEYS[3], unpack(ARGV, 2, n + 1))
+local next = fixed == 5 and redis.call('HMGET', KEYS[5], unpack(ARGV, 2, n + 1))
 local out, marks, seen = {}, {}, {}
 for i = 1, n do
-  local field = ARGV[2 + i]
-  local r = cur[i] or prev[i] or next[i] or seen[field]
+  local field = ARGV[1 + i]
+  local r = cur[i] or prev[i] or (next and next[i]) or seen[field]
   if r then
     r = 'd' .. r
   else
-    r = redis.call('XADD', KEYS[1], '*', 'e', ARGV[2 + n + i])
+    r = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1 + n + i])
     seen[field] = r
     marks[#marks + 1] = field
     marks[#marks + 1] = r
@@ -69,7 +73,7 @@ $XTRIM  local fresh = redis.call('EXISTS', KEYS[2]) == 0
   redis.call('HSET', KEYS[2], unpack(marks))
   if fresh then
     redis.call('EXPIREAT', KEYS[2], ARGV[1])
-    redis.call('UNLINK', KEYS[5])
+    redis.call('UNLINK', KEYS[4])
   end
 end
 if n == 1 then return out[1] end
@@ -77,8 +81,8 @@ return table.concat(out, ' ')
 )lua";
 
 // Retention on: the raw body, when the item has one, under its own key and TTL.
-constexpr const char* kRawSet = R"lua(    if ARGV[2 + 2 * n + i] == '1' then
-      redis.call('SET', KEYS[5 + i], ARGV[2 + 3 * n + i], 'EX', '$RAW_TTL')
+constexpr const char* kRawSet = R"lua(    if ARGV[1 + 2 * n + i] == '1' then
+      redis.call('SET', KEYS[fixed + i], ARGV[1 + 3 * n + i], 'EX', '$RAW_TTL')
     end
 )lua";
 
@@ -93,6 +97,7 @@ std::string make_script(const IngestStoreOptions& options) {
   };
   replace("$RAW_SET", keep_raw ? kRawSet : "");
   replace("$ARGS_PER_ITEM", keep_raw ? "4" : "2");
+  replace("$RAW_KEYS", keep_raw ? "n" : "0");
   replace("$XTRIM", options.inbound_maxlen > 0 ? "  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', '" +
                                                      std::to_string(options.inbound_maxlen) + "')\n"
                                                : std::string());
@@ -217,10 +222,15 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
   const std::int64_t now_s = clock_.now_unix_ms() / 1000;
   const std::int64_t window = now_s / ttl;
   auto& out = call->command;
-  out.reserve(10 + (keep_raw ? 5 : 2) * n);
-  out.insert(out.end(), {"EVALSHA", script_sha1_, std::to_string(5 + (keep_raw ? n : 0)),
+  // Near the end of a window, instances with clocks ahead by up to the margin write into the next.
+  const bool check_next =
+      (window + 1) * ttl - now_s <= std::min<std::int64_t>(kClockSkewMarginSecs, ttl / 2);
+  const std::size_t fixed_keys = check_next ? 5 : 4;
+  out.reserve(4 + fixed_keys + (keep_raw ? 5 : 2) * n);
+  out.insert(out.end(), {"EVALSHA", script_sha1_, std::to_string(fixed_keys + (keep_raw ? n : 0)),
                          keys.inbound(), keys.dedup_window(window), keys.dedup_window(window - 1),
-                         keys.dedup_window(window + 1), keys.dedup_window(window - 2)});
+                         keys.dedup_window(window - 2)});
+  if (check_next) out.push_back(keys.dedup_window(window + 1));
   if (keep_raw) {
     for (auto& item : items) {
       // Unused unless the item has a raw body; any of the tenant's keys keeps Cluster happy.
@@ -229,9 +239,6 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
   }
   // The current window lives until the end of the next but one: a backstop behind the UNLINK.
   out.push_back(std::to_string((window + 3) * ttl));
-  // Near the end of a window, instances with clocks ahead by up to the margin write into the next.
-  const std::int64_t margin = std::min<std::int64_t>(kClockSkewMarginSecs, ttl / 2);
-  out.emplace_back((window + 1) * ttl - now_s <= margin ? "1" : "0");
   for (const auto& item : items) {
     out.push_back(TenantKeys::dedup_field(item.vendor, item.vendor_message_id));
   }

@@ -185,6 +185,25 @@ TEST_CASE(
   CHECK(redis.xlen(kInbound) == 1);
 }
 
+TEST_CASE("near a window's end, with retention on, raw bodies still land under their own keys") {
+  RedisServer redis;
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  options.raw_payload_ttl_secs = 600;
+  Harness h(redis, options);
+  const std::int64_t boundary_s = (h.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
+  h.clock.set_unix_ms((boundary_s - 5) * 1000);  // the next window is checked too
+  auto keys = TenantKeys::make("omniroute", "acme").value();
+  auto with_raw = item("R1");
+  with_raw.raw_body = "body";
+  with_raw.raw_key = keys.raw("01RAW");
+  auto r = h.put({item("P1"), with_raw});
+  REQUIRE(r.has_value());
+  CHECK(redis.get(keys.raw("01RAW")) == "body");
+  CHECK(h.mark(redis, "R1", h.window()) == (*r)[1].stream_id);
+  CHECK(redis.xlen(kInbound) == 2);
+}
+
 TEST_CASE("after two dedup windows a vendor message id is forgotten (TTL at most twice)") {
   RedisServer redis;
   IngestStoreOptions options;
