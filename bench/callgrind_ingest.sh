@@ -13,6 +13,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 TARGET=${1:-omniroute}
 REQUESTS=${CG_REQUESTS:-1000}
@@ -32,15 +34,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 die() { echo "callgrind_ingest: $*" >&2; exit 1; }
 
-free_port() {
-  local port
-  while :; do
-    # Below the kernel's ephemeral range (32768+), where an outgoing connection can hold a port
-    # that nothing listens on: a "free" port there can still fail to bind.
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-}
 wait_port() {  # wait_port PORT PID NAME: until PORT accepts connections (60 s: valgrind is slow)
   for _ in $(seq 600); do
     kill -0 "$2" 2>/dev/null || die "$3 exited; log: $(cat "$WORK/$3.log")"
@@ -67,22 +60,7 @@ for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
 
 PORT=$(free_port)
 if [[ $TARGET == omniroute ]]; then
-  cat >"$WORK/omniroute.yaml" <<EOF
-listen: 127.0.0.1:$PORT
-threads: $THREADS
-redis:
-  url: redis://127.0.0.1:$REDIS_PORT
-  connections: $THREADS
-log:
-  level: warn
-adapters:
-  - name: twilio-bench
-    vendor: twilio
-    tenant: bench
-    path: /webhooks/twilio/bench
-    settings:
-      auth_token: {env: BENCH_TWILIO_AUTH_TOKEN}
-EOF
+  write_omniroute_config "$WORK/omniroute.yaml" "$PORT" "redis://127.0.0.1:$REDIS_PORT" "$THREADS" "$THREADS"
   BENCH_TWILIO_AUTH_TOKEN=$TOKEN grind server "$BUILD/daemon/omniroute" run -c "$WORK/omniroute.yaml"
 else
   grind server "$BUILD/bench/bare_xadd_server" --port "$PORT" --threads "$THREADS" \

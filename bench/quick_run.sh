@@ -12,6 +12,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 TARGET=${1:?omniroute or bare_xadd}
 CONNS=${2:-32}
@@ -27,14 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port below the ephemeral range that nothing answers on.
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 12000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 wait_port() {
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "quick_run: nothing listens on $1; log: $(cat "$WORK"/*.log)" >&2
@@ -50,22 +44,7 @@ wait_port "$REDIS_PORT"
 
 PORT=$(free_port)
 if [[ $TARGET == omniroute ]]; then
-  cat >"$WORK/omniroute.yaml" <<EOF
-listen: 127.0.0.1:$PORT
-threads: $THREADS
-redis:
-  url: redis://127.0.0.1:$REDIS_PORT
-  connections: $THREADS
-log:
-  level: warn
-adapters:
-  - name: twilio-bench
-    vendor: twilio
-    tenant: bench
-    path: /webhooks/twilio/bench
-    settings:
-      auth_token: {env: BENCH_TWILIO_AUTH_TOKEN}
-EOF
+  write_omniroute_config "$WORK/omniroute.yaml" "$PORT" "redis://127.0.0.1:$REDIS_PORT" "$THREADS" "$THREADS"
   BENCH_TWILIO_AUTH_TOKEN=bench-auth-token "$BUILD/daemon/omniroute" run -c "$WORK/omniroute.yaml" \
     >"$WORK/server.log" 2>&1 &
 else

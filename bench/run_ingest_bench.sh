@@ -13,6 +13,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 BUILD=${BENCH_BUILD_DIR:-$ROOT/build-bench}
 DURATION=${BENCH_DURATION_SECS:-10}
 WARMUP=${BENCH_WARMUP_SECS:-2}
@@ -38,20 +40,6 @@ trap 'exit 130' INT TERM
 
 say() { echo "== $*" >&2; }
 die() { echo "run_ingest_bench: $*" >&2; exit 1; }
-
-# A loopback port nobody listens on (a connect to it is refused).
-free_port() {
-  local port
-  while :; do
-    # Below the kernel's ephemeral range (32768+), where an outgoing connection can hold a port
-    # that nothing listens on: a "free" port there can still fail to bind.
-    port=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
 
 # Status code of GET http://127.0.0.1:PORT/PATH, or nothing if the connection fails.
 http_status() {
@@ -241,22 +229,7 @@ OMNI_RPS="" EVENT_BYTES="" BATCH=""
 if ((HAVE_OMNIROUTE)); then
   flush
   port=$(free_port)
-  cat >"$WORK/omniroute.yaml" <<EOF
-listen: 127.0.0.1:$port
-threads: $SERVER_THREADS
-redis:
-  url: $REDIS_URL
-  connections: $REDIS_CONNS
-log:
-  level: warn
-adapters:
-  - name: twilio-bench
-    vendor: twilio
-    tenant: bench
-    path: /webhooks/twilio/bench
-    settings:
-      auth_token: {env: BENCH_TWILIO_AUTH_TOKEN}
-EOF
+  write_omniroute_config "$WORK/omniroute.yaml" "$port" "$REDIS_URL" "$SERVER_THREADS" "$REDIS_CONNS"
   BENCH_TWILIO_AUTH_TOKEN=$TOKEN start omniroute "$BUILD/daemon/omniroute" run -c "$WORK/omniroute.yaml"
   pid=$LAST_PID
   wait_ready "$port" /readyz "$pid" omniroute
