@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "daemon/redis_client.h"
+#include "daemon/routing_views.h"
 
 namespace omniroute::daemon {
 namespace json = boost::json;
@@ -223,20 +224,6 @@ Result<T> parse_record(std::string_view text, const char* what, Read read) {
   }
 }
 
-const char* status_name(ContactStatus s) {
-  switch (s) {
-    case ContactStatus::waiting:
-      return "waiting";
-    case ContactStatus::offered:
-      return "offered";
-    case ContactStatus::active:
-      return "active";
-    case ContactStatus::completed:
-      return "completed";
-  }
-  return "waiting";
-}
-
 ContactStatus status_from(std::string_view s) {
   if (s == "offered") return ContactStatus::offered;
   if (s == "active") return ContactStatus::active;
@@ -245,22 +232,9 @@ ContactStatus status_from(std::string_view s) {
   throw std::invalid_argument("unknown contact status " + std::string(s));
 }
 
-const char* presence_name(Presence p) {
-  switch (p) {
-    case Presence::available:
-      return "available";
-    case Presence::away:
-      return "away";
-    case Presence::offline:
-      return "offline";
-  }
-  return "offline";
-}
-
+// The names are the views' (routing_views.h): records in Redis and API answers spell them alike.
 Presence presence_from(std::string_view s) {
-  if (s == "available") return Presence::available;
-  if (s == "away") return Presence::away;
-  if (s == "offline") return Presence::offline;
+  if (auto presence = presence_from_name(s)) return *presence;
   throw std::invalid_argument("unknown presence " + std::string(s));
 }
 
