@@ -204,8 +204,8 @@ void IngestStore::store(std::string_view tenant, std::vector<IngestItem> items,
   if (!keys) return done(keys.error());
   if (items.empty()) return done(std::vector<IngestOutcome>{});
   if (auto ok = check(*keys, items); !ok) return done(ok.error());
-  if (Batch* batch = batch_of_this_thread())
-    return add_to_batch(*batch, *keys, std::move(items), std::move(done));
+  if (auto batch = batch_of_this_thread())
+    return add_to_batch(batch, *keys, std::move(items), std::move(done));
   send_items(*keys, std::move(items), std::move(done));
 }
 
@@ -259,10 +259,12 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
 // What one I/O thread stored during one turn of its event loop, per tenant. Only that thread
 // touches it: each batching io_context is run by exactly one thread (HttpServer's model).
 struct IngestStore::BatchTenant {
+  explicit BatchTenant(TenantKeys k) : keys(std::move(k)) {}
   struct Waiter {
     IngestCallback done;
     std::size_t items = 0;  // how many of `items` are this caller's
   };
+  TenantKeys keys;
   std::vector<IngestItem> items;
   std::vector<Waiter> waiters;
 };
@@ -281,55 +283,47 @@ void IngestStore::enable_batching(const std::vector<boost::asio::io_context*>& c
   max_batch_items_ = std::max<std::size_t>(1, max_items);
 }
 
-IngestStore::Batch* IngestStore::batch_of_this_thread() const {
+std::shared_ptr<IngestStore::Batch> IngestStore::batch_of_this_thread() const {
   for (const auto& b : batches_) {
-    if (b->io.get_executor().running_in_this_thread()) return b.get();
+    if (b->io.get_executor().running_in_this_thread()) return b;
   }
   return nullptr;
 }
 
-void IngestStore::add_to_batch(Batch& batch, const TenantKeys& keys, std::vector<IngestItem> items,
-                               IngestCallback done) {
-  auto it = batch.tenants.find(keys.tenant());
-  if (it == batch.tenants.end()) it = batch.tenants.emplace(keys.tenant(), BatchTenant{}).first;
+void IngestStore::add_to_batch(const std::shared_ptr<Batch>& batch, const TenantKeys& keys,
+                               std::vector<IngestItem> items, IngestCallback done) {
+  auto it = batch->tenants.find(keys.tenant());
+  if (it == batch->tenants.end())
+    it = batch->tenants.emplace(keys.tenant(), BatchTenant(keys)).first;
   auto& tenant = it->second;
   tenant.waiters.push_back({std::move(done), items.size()});
   for (auto& item : items) tenant.items.push_back(std::move(item));
   if (tenant.items.size() >= max_batch_items_) {
     BatchTenant full = std::move(tenant);
-    batch.tenants.erase(it);
-    return send_batch(keys, std::move(full));
+    batch->tenants.erase(it);
+    return send_batch(std::move(full));
   }
-  if (batch.flush_posted) return;
-  batch.flush_posted = true;
+  if (batch->flush_posted) return;
+  batch->flush_posted = true;
   // Queued behind the handlers already ready on this thread, so the requests that arrived in
   // the same turn (other connections' reads) join this batch before it goes out.
-  std::weak_ptr<Batch> weak;
-  for (const auto& b : batches_) {
-    if (b.get() == &batch) weak = b;
-  }
-  boost::asio::post(batch.io, [this, weak] {
-    if (auto alive = weak.lock()) flush(*alive);
-  });
+  boost::asio::post(batch->io, [this, batch] { flush(*batch); });
 }
 
 void IngestStore::flush(Batch& batch) {
   batch.flush_posted = false;
   auto tenants = std::move(batch.tenants);
   batch.tenants.clear();
-  for (auto& [name, tenant] : tenants) {
-    auto keys = TenantKeys::make(options_.prefix, name);  // valid: store() made it before
-    send_batch(*keys, std::move(tenant));
-  }
+  for (auto& [name, tenant] : tenants) send_batch(std::move(tenant));
 }
 
 // One script call for every request in the batch; each gets its own outcomes, in order, or the
 // call's error (then every one of them answers 503 and its vendor retries).
-void IngestStore::send_batch(const TenantKeys& keys, BatchTenant tenant) {
+void IngestStore::send_batch(BatchTenant tenant) {
   if (tenant.waiters.size() == 1) {
-    return send_items(keys, std::move(tenant.items), std::move(tenant.waiters.front().done));
+    return send_items(tenant.keys, std::move(tenant.items), std::move(tenant.waiters.front().done));
   }
-  send_items(keys, std::move(tenant.items),
+  send_items(tenant.keys, std::move(tenant.items),
              [waiters = std::move(tenant.waiters)](Result<std::vector<IngestOutcome>> result) {
                std::size_t next = 0;
                for (const auto& w : waiters) {

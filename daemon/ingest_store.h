@@ -91,11 +91,11 @@ class IngestStore {
   struct BatchTenant;
   Result<void> check(const TenantKeys& keys, const std::vector<IngestItem>& items) const;
   void send_items(const TenantKeys& keys, std::vector<IngestItem> items, IngestCallback done);
-  Batch* batch_of_this_thread() const;
-  void add_to_batch(Batch& batch, const TenantKeys& keys, std::vector<IngestItem> items,
-                    IngestCallback done);
+  std::shared_ptr<Batch> batch_of_this_thread() const;
+  void add_to_batch(const std::shared_ptr<Batch>& batch, const TenantKeys& keys,
+                    std::vector<IngestItem> items, IngestCallback done);
   void flush(Batch& batch);
-  void send_batch(const TenantKeys& keys, BatchTenant tenant);
+  void send_batch(BatchTenant tenant);
   void send(std::shared_ptr<Call> call);
   void finish(const std::shared_ptr<Call>& call, Result<std::vector<IngestOutcome>> result);
 
