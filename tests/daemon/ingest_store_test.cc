@@ -65,12 +65,25 @@ struct Harness {
 
   // Starts at the real time: window expiries are absolute, and Redis expires by its own clock.
   ManualClock clock{SystemClock::instance().now_unix_ms()};
+  // The unix second at which the clock's dedup window ends.
+  std::int64_t window_end_s() const {
+    const std::int64_t ttl = store.options().dedup_ttl_secs;
+    return (clock.now_unix_ms() / 1000 / ttl + 1) * ttl;
+  }
   boost::asio::io_context io;
   Logger log;
   Metrics metrics;
   RedisClient client;
   IngestStore store;
 };
+
+// Hour-long dedup windows: tests move the clock across them.
+IngestStoreOptions hourly(std::int64_t raw_payload_ttl_secs = 0) {
+  IngestStoreOptions options;
+  options.dedup_ttl_secs = 3600;
+  options.raw_payload_ttl_secs = raw_payload_ttl_secs;
+  return options;
+}
 
 }  // namespace
 
@@ -149,11 +162,8 @@ TEST_CASE("the same vendor message id from another vendor or tenant is not a dup
 
 TEST_CASE("a vendor retry in the next dedup window is still a duplicate (TTL at least)") {
   RedisServer redis;
-  IngestStoreOptions options;
-  options.dedup_ttl_secs = 3600;
-  Harness h(redis, options);
-  const std::int64_t next_window_s = (h.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
-  h.clock.set_unix_ms((next_window_s - 600) * 1000);  // 600 s before a window ends
+  Harness h(redis, hourly());
+  h.clock.set_unix_ms((h.window_end_s() - 600) * 1000);  // 600 s before a window ends
   auto first = h.put({item("SM1")});
   h.clock.advance(std::chrono::seconds(3599));  // just under the TTL later: the next window
   auto again = h.put({item("SM1")});
@@ -168,11 +178,9 @@ TEST_CASE(
     "an instance whose clock is a little behind finds the mark of one already in the next "
     "window") {
   RedisServer redis;
-  IngestStoreOptions options;
-  options.dedup_ttl_secs = 3600;
-  Harness ahead(redis, options);
-  Harness behind(redis, options);
-  const std::int64_t boundary_s = (ahead.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
+  Harness ahead(redis, hourly());
+  Harness behind(redis, hourly());
+  const std::int64_t boundary_s = ahead.window_end_s();
   ahead.clock.set_unix_ms((boundary_s + 1) * 1000);
   behind.clock.set_unix_ms((boundary_s - 1) * 1000);
   REQUIRE(ahead.window() == behind.window() + 1);
@@ -187,12 +195,8 @@ TEST_CASE(
 
 TEST_CASE("near a window's end, with retention on, raw bodies still land under their own keys") {
   RedisServer redis;
-  IngestStoreOptions options;
-  options.dedup_ttl_secs = 3600;
-  options.raw_payload_ttl_secs = 600;
-  Harness h(redis, options);
-  const std::int64_t boundary_s = (h.clock.now_unix_ms() / 1000 / 3600 + 1) * 3600;
-  h.clock.set_unix_ms((boundary_s - 5) * 1000);  // the next window is checked too
+  Harness h(redis, hourly(600));
+  h.clock.set_unix_ms((h.window_end_s() - 5) * 1000);  // the next window is checked too
   auto keys = TenantKeys::make("omniroute", "acme").value();
   auto with_raw = item("R1");
   with_raw.raw_body = "body";
@@ -206,9 +210,7 @@ TEST_CASE("near a window's end, with retention on, raw bodies still land under t
 
 TEST_CASE("after two dedup windows a vendor message id is forgotten (TTL at most twice)") {
   RedisServer redis;
-  IngestStoreOptions options;
-  options.dedup_ttl_secs = 3600;
-  Harness h(redis, options);
+  Harness h(redis, hourly());
   auto first = h.put({item("SM1")});
   h.clock.advance(std::chrono::seconds(2 * 3600));
   auto later = h.put({item("SM1")});
@@ -219,9 +221,7 @@ TEST_CASE("after two dedup windows a vendor message id is forgotten (TTL at most
 
 TEST_CASE("a new dedup window unlinks the one before the previous; the previous stays") {
   RedisServer redis;
-  IngestStoreOptions options;
-  options.dedup_ttl_secs = 3600;
-  Harness h(redis, options);
+  Harness h(redis, hourly());
   const auto start = h.window();
   for (int w = 0; w < 3; ++w) {
     REQUIRE(h.put({item("W" + std::to_string(w))}).has_value());
@@ -231,11 +231,16 @@ TEST_CASE("a new dedup window unlinks the one before the previous; the previous 
   CHECK_FALSE(redis.exists("omniroute:{acme}:dedup:" + std::to_string(start)));
   CHECK(h.mark(redis, "W1", start + 1) != "");
   CHECK(h.mark(redis, "W2", start + 2) != "");
-  // A second write in a window changes neither its expiry nor the windows before it.
-  const auto ttl = redis.ttl("omniroute:{acme}:dedup:" + std::to_string(start + 2));
-  h.clock.advance(std::chrono::seconds(-3600));
+  // Only a window's first write does the housekeeping: a later one neither sets its expiry
+  // again nor unlinks the window before the previous.
+  const std::string current = "omniroute:{acme}:dedup:" + std::to_string(start + 2);
+  const std::string two_before = "omniroute:{acme}:dedup:" + std::to_string(start);
+  h.clock.advance(std::chrono::seconds(-3600));  // back in window start + 2
+  redis.command({"PERSIST", current});
+  redis.command({"HSET", two_before, "twilio:old", "1-0"});
   REQUIRE(h.put({item("W2b")}).has_value());
-  CHECK(redis.ttl("omniroute:{acme}:dedup:" + std::to_string(start + 2)) <= ttl);
+  CHECK(redis.ttl(current) == -1);
+  CHECK(redis.exists(two_before));
   CHECK(h.mark(redis, "W1", start + 1) != "");
 }
 
