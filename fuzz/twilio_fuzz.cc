@@ -4,8 +4,6 @@
 // Input layout: one flag byte, then the query string up to the first '\n', then the body.
 // Flags: bit 0 = GET instead of POST, bit 1 = send a signature header, bit 2 = make that
 // signature correct (computed here from the decoded params).
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -16,24 +14,12 @@
 #include "adapters/common/form.h"
 #include "adapters/twilio/twilio.h"
 #include "common/crypto.h"
+#include "tests/support/canonical_proto.h"
 
 using namespace omniroute;
 using namespace omniroute::adapters;
 
 namespace {
-
-// Serialized with map entries sorted: two equal events serialize alike (protobuf maps do not
-// promise an iteration order).
-std::string canonical(const v1::ContactEvent& event) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    event.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 constexpr std::string_view kToken = "fuzz-auth-token";
 constexpr std::string_view kBaseUrl = "https://omniroute.example.com/webhooks/twilio/fuzz";
@@ -117,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (events.has_value()) {
     if (events->size() != fresh->size()) std::abort();
     for (std::size_t i = 0; i < events->size(); ++i) {
-      if (canonical((*events)[i]) != canonical((*fresh)[i])) std::abort();
+      if (omniroute::testing::canonical((*events)[i]) != omniroute::testing::canonical((*fresh)[i]))
+        std::abort();
     }
   }
   (void)adapter().success_reply();

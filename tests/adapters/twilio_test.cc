@@ -3,9 +3,6 @@
 // the mapping of SMS, MMS, WhatsApp and status-callback webhooks onto ContactEvent.
 #include "adapters/twilio/twilio.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -15,6 +12,7 @@
 #include "adapters/adapter.h"
 #include "adapters/common/form.h"
 #include "common/crypto.h"
+#include "tests/support/canonical_proto.h"
 
 using omniroute::Errc;
 using namespace omniroute::adapters;
@@ -89,19 +87,6 @@ const Params kDocsParams = {{"CallSid", "CA1234567890ABCDE"},
                             {"Digits", "1234"},
                             {"From", "+12349013030"},
                             {"To", "+18005551212"}};
-
-// Serialized with map entries sorted: two equal events serialize alike (protobuf maps do not
-// promise an iteration order).
-std::string canonical(const v1::ContactEvent& event) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    event.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 Errc verify_error(const Adapter& adapter, const TestRequest& request) {
   auto verdict = adapter.verify(request.view());
@@ -411,7 +396,8 @@ TEST_CASE("verify then normalize on one parse gives the event a fresh parse give
     REQUIRE(shared.has_value());
     REQUIRE(fresh.has_value());
     REQUIRE(shared->size() == 1);
-    CHECK(canonical(shared->front()) == canonical(fresh->front()));
+    CHECK(omniroute::testing::canonical(shared->front()) ==
+          omniroute::testing::canonical(fresh->front()));
     CHECK(shared->front().vendor_message_id() == "SM1");
   }
 }
