@@ -402,6 +402,35 @@ TEST_CASE("an invalid tenant or item is refused before anything is sent") {
   CHECK(redis.keys().empty());
 }
 
+TEST_CASE("a script that fails half-way leaves no dedup mark, so the vendor's retry is stored") {
+  RedisServer redis;
+  Harness h(redis);
+  redis.command({"SET", kInbound, "not a stream"});  // the XADD will fail with WRONGTYPE
+  auto r = h.put({item("SM1")});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::internal);
+  CHECK(r.error().message.find("WRONGTYPE") != std::string::npos);
+  CHECK(h.mark(redis, "SM1", h.window()) == "");
+  redis.command({"DEL", kInbound});
+  auto retry = h.put({item("SM1")});
+  REQUIRE(retry.has_value());
+  CHECK_FALSE((*retry)[0].duplicate);
+  CHECK(redis.xlen(kInbound) == 1);
+}
+
+TEST_CASE("a Redis that refuses writes for now (READONLY) is unavailable: the vendor retries") {
+  RedisServer redis;
+  Harness h(redis);
+  // A replica of nobody: reads work, every write answers READONLY, as during a fail-over.
+  redis.command({"REPLICAOF", "127.0.0.1", "1"});
+  auto r = h.put({item("SM1")});
+  redis.command({"REPLICAOF", "NO", "ONE"});
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == Errc::unavailable);
+  CHECK(http_status(r.error().code) == 503);
+  CHECK(redis.xlen(kInbound) == 0);
+}
+
 TEST_CASE("with Redis down the store answers unavailable, so the vendor gets a 503") {
   RedisServer redis;
   Harness h(redis);
