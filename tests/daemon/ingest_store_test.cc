@@ -77,6 +77,15 @@ struct Harness {
   IngestStore store;
 };
 
+// Stores `batches` requests of 100 new messages each, ids "0", "1", ... in order.
+void put_numbered(Harness& h, int batches) {
+  for (int batch = 0; batch < batches; ++batch) {
+    std::vector<IngestItem> items;
+    for (int i = 0; i < 100; ++i) items.push_back(item(std::to_string(batch * 100 + i)));
+    REQUIRE(h.put(std::move(items)).has_value());
+  }
+}
+
 // Hour-long dedup windows: tests move the clock across them.
 IngestStoreOptions hourly(std::int64_t raw_payload_ttl_secs = 0) {
   IngestStoreOptions options;
@@ -263,11 +272,7 @@ TEST_CASE("the inbound stream is capped approximately at inbound_maxlen") {
   IngestStoreOptions options;
   options.inbound_maxlen = 10;
   Harness h(redis, options);
-  for (int batch = 0; batch < 10; ++batch) {
-    std::vector<IngestItem> items;
-    for (int i = 0; i < 100; ++i) items.push_back(item(std::to_string(batch * 100 + i)));
-    REQUIRE(h.put(std::move(items)).has_value());
-  }
+  put_numbered(h, 10);
   const auto len = redis.xlen(kInbound);
   CHECK(len >= 10);
   CHECK(len <= 10 + 100);  // MAXLEN ~ trims whole radix-tree nodes (100 entries by default)
@@ -278,11 +283,7 @@ TEST_CASE("with inbound_maxlen 0 the inbound stream is not capped") {
   IngestStoreOptions options;
   options.inbound_maxlen = 0;
   Harness h(redis, options);
-  for (int batch = 0; batch < 3; ++batch) {
-    std::vector<IngestItem> items;
-    for (int i = 0; i < 100; ++i) items.push_back(item(std::to_string(batch * 100 + i)));
-    REQUIRE(h.put(std::move(items)).has_value());
-  }
+  put_numbered(h, 3);
   CHECK(redis.xlen(kInbound) == 300);
   CHECK(h.mark(redis, "299", h.window()) == redis.xrange(kInbound).back().first);
 }
