@@ -28,6 +28,14 @@ IngestItem item(const std::string& vendor_id, const std::string& payload = "entr
   return IngestItem{"twilio", vendor_id, payload + ":" + vendor_id, std::nullopt, ""};
 }
 
+// An item whose raw body is to be kept under the acme tenant's raw key for `event_id`.
+IngestItem raw_item(const std::string& vendor_id, std::string body, const std::string& event_id) {
+  IngestItem out = item(vendor_id);
+  out.raw_body = std::move(body);
+  out.raw_key = TenantKeys::make("omniroute", "acme").value().raw(event_id);
+  return out;
+}
+
 struct Harness {
   explicit Harness(RedisServer& redis, IngestStoreOptions store_options = {},
                    std::size_t connections = 1)
@@ -207,9 +215,7 @@ TEST_CASE("near a window's end, with retention on, raw bodies still land under t
   Harness h(redis, hourly(600));
   h.clock.set_unix_ms((h.window_end_s() - 5) * 1000);  // the next window is checked too
   auto keys = TenantKeys::make("omniroute", "acme").value();
-  auto with_raw = item("R1");
-  with_raw.raw_body = "body";
-  with_raw.raw_key = keys.raw("01RAW");
+  auto with_raw = raw_item("R1", "body", "01RAW");
   auto r = h.put({item("P1"), with_raw});
   REQUIRE(r.has_value());
   CHECK(redis.get(keys.raw("01RAW")) == "body");
@@ -294,13 +300,9 @@ TEST_CASE("with retention on, a batch mixing raw bodies, none and a repeat keeps
   options.raw_payload_ttl_secs = 600;
   Harness h(redis, options);
   auto keys = TenantKeys::make("omniroute", "acme").value();
-  auto first = item("M1");
-  first.raw_body = "body one";
-  first.raw_key = keys.raw("01EVENTONE");
+  auto first = raw_item("M1", "body one", "01EVENTONE");
   auto second = item("M2");  // no raw body
-  auto third = item("M3");
-  third.raw_body = "body three";
-  third.raw_key = keys.raw("01EVENTTHREE");
+  auto third = raw_item("M3", "body three", "01EVENTTHREE");
   auto r = h.put({first, second, item("M1"), third});
   REQUIRE(r.has_value());
   REQUIRE(r->size() == 4);
@@ -324,9 +326,7 @@ TEST_CASE("raw bodies are kept with their TTL when retention is on") {
   options.raw_payload_ttl_secs = 3600;
   Harness h(redis, options);
   auto keys = TenantKeys::make("omniroute", "acme").value();
-  auto with_raw = item("R1");
-  with_raw.raw_body = std::string("Body=hello&From=%2B1555\0", 24);
-  with_raw.raw_key = keys.raw("01HZYEVENT");
+  auto with_raw = raw_item("R1", std::string("Body=hello&From=%2B1555\0", 24), "01HZYEVENT");
   REQUIRE(h.put({with_raw}).has_value());
   CHECK(redis.get(keys.raw("01HZYEVENT")) == *with_raw.raw_body);
   const auto ttl = redis.ttl(keys.raw("01HZYEVENT"));
@@ -378,10 +378,7 @@ TEST_CASE("every key the store writes carries the tenant's hash tag") {
   IngestStoreOptions options;
   options.raw_payload_ttl_secs = 60;
   Harness h(redis, options);
-  auto keys = TenantKeys::make("omniroute", "acme").value();
-  auto a = item("{weird}id");
-  a.raw_body = "raw";
-  a.raw_key = keys.raw("01A");
+  auto a = raw_item("{weird}id", "raw", "01A");
   REQUIRE(h.put({a, item("plain")}).has_value());
   const auto written = redis.keys();
   CHECK(written.size() == 3);  // stream, the dedup window, one raw body
