@@ -114,18 +114,18 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
   }
 
   template <class Args>  // std::vector<std::string> or a shared_ptr to one
-  void submit(Args args, RedisCallback done) {
-    auto run = [self = shared_from_this(), args = std::move(args),
-                done = std::move(done)]() mutable {
+  void submit(Args args, RedisCallback done, RedisWrite write) {
+    auto run = [self = shared_from_this(), args = std::move(args), done = std::move(done),
+                write]() mutable {
       if (!self->ready() || self->ctx_ == nullptr) {
         self->count_error("unavailable");
         done(make_error(Errc::unavailable, "redis is not connected"));
         return;
       }
       if constexpr (std::is_same_v<Args, std::vector<std::string>>) {
-        self->send(args, std::move(done));
+        self->send(args, std::move(done), write);
       } else {
-        self->send(*args, std::move(done));
+        self->send(*args, std::move(done), write);
       }
     };
     // On the one thread that runs our io_context nothing else can touch this connection now:
@@ -290,7 +290,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
 
   // --- commands ----------------------------------------------------------------------------
 
-  void send(const std::vector<std::string>& args, RedisCallback done) {
+  void send(const std::vector<std::string>& args, RedisCallback done,
+            RedisWrite write = RedisWrite::with_turn) {
     // Commands rarely have more than a dozen arguments: their pointers stay on the stack.
     constexpr std::size_t kInlineArgs = 16;
     std::array<const char*, kInlineArgs> inline_argv;
@@ -323,6 +324,16 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
     const auto limit = ready() ? options_.command_timeout : options_.connect_timeout;
     pending_.push_back({std::move(done), SteadyClock::now() + limit});
     arm_timeout();
+    if (write == RedisWrite::now) write_now();
+  }
+
+  // Writes what hiredis has queued without waiting for the write wait's handler, which hiredis
+  // armed when the command was queued and which still runs: it writes any rest, re-arms the
+  // read, and on a write error (left on the context by redisBufferWrite, which never calls
+  // back) fails the commands in flight, so no callback runs inside command().
+  void write_now() {
+    int done = 0;
+    redisBufferWrite(&ctx_->c, &done);
   }
 
   // hiredis's reply callback. A null reply means the context is being freed.
@@ -471,17 +482,17 @@ void RedisClient::stop() {
   for (auto& c : connections_) c->stop();
 }
 
-void RedisClient::command(std::vector<std::string> args, RedisCallback done) {
-  submit_any(std::move(args), std::move(done));
+void RedisClient::command(std::vector<std::string> args, RedisCallback done, RedisWrite write) {
+  submit_any(std::move(args), std::move(done), write);
 }
 
-void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args,
-                          RedisCallback done) {
-  submit_any(std::move(args), std::move(done));
+void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
+                          RedisWrite write) {
+  submit_any(std::move(args), std::move(done), write);
 }
 
 template <class Args>
-void RedisClient::submit_any(Args args, RedisCallback done) {
+void RedisClient::submit_any(Args args, RedisCallback done, RedisWrite write) {
   // From a thread that owns connections: one of its own, so the command and its answer stay on
   // this thread. Elsewhere (or if none of its own is up): round-robin over the ready ones.
   for (const auto& own : by_context_) {
@@ -489,7 +500,7 @@ void RedisClient::submit_any(Args args, RedisCallback done) {
     const std::size_t pick = own.size() == 1 ? 0 : next_.fetch_add(1, std::memory_order_relaxed);
     for (std::size_t i = 0; i < own.size(); ++i) {
       auto& c = connections_[own[(pick + i) % own.size()]];
-      if (c->ready()) return c->submit(std::move(args), std::move(done));
+      if (c->ready()) return c->submit(std::move(args), std::move(done), write);
     }
     break;
   }
@@ -497,10 +508,10 @@ void RedisClient::submit_any(Args args, RedisCallback done) {
   const std::size_t first = next_.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < n; ++i) {
     auto& c = connections_[(first + i) % n];
-    if (c->ready()) return c->submit(std::move(args), std::move(done));
+    if (c->ready()) return c->submit(std::move(args), std::move(done), write);
   }
   // None is ready: the connection's strand fails it (or sends it, if it just came up).
-  connections_[first % n]->submit(std::move(args), std::move(done));
+  connections_[first % n]->submit(std::move(args), std::move(done), write);
 }
 
 bool RedisClient::ready() const {

@@ -65,6 +65,17 @@ struct RedisClientOptions {
 
 using RedisCallback = std::function<void(Result<RedisReply>)>;
 
+// When a command leaves for the socket.
+enum class RedisWrite {
+  // With the other commands of this loop turn: one write for the turn's whole pipeline.
+  with_turn,
+  // At once, when the command goes out on the caller's own connection (see the per-context
+  // constructor): Redis can start on it while the caller's thread goes on with its turn. For
+  // big commands (a group commit's batch), where a write of their own costs little against the
+  // work they start; a turn that waits to the end keeps Redis and this thread taking turns.
+  now,
+};
+
 // Thread-safe: command(), ready() and stop() may be called from any thread. Callbacks run on
 // the strand of the connection that carried the command (a thread running the io_context),
 // never inside command() itself.
@@ -101,10 +112,12 @@ class RedisClient {
   // Sends one command (argv form, binary-safe). On a thread that owns connections (see the
   // per-context constructor) one of its own, else round-robin over the ready connections; when
   // none is ready, `done` gets Errc::unavailable (no queueing while disconnected).
-  void command(std::vector<std::string> args, RedisCallback done);
+  void command(std::vector<std::string> args, RedisCallback done,
+               RedisWrite write = RedisWrite::with_turn);
   // The same with arguments the caller keeps (e.g. to resend them): they must stay unchanged
   // until `done` runs. Saves copying large arguments.
-  void command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done);
+  void command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
+               RedisWrite write = RedisWrite::with_turn);
 
   // True when at least one connection has finished its handshake; for /readyz.
   bool ready() const;
@@ -119,7 +132,7 @@ class RedisClient {
   RedisClient(std::vector<boost::asio::io_context*> contexts, RedisClientOptions options,
               Logger& log, Metrics& metrics, bool single_thread);
   template <class Args>
-  void submit_any(Args args, RedisCallback done);
+  void submit_any(Args args, RedisCallback done, RedisWrite write);
 
   RedisClientOptions options_;
   std::vector<std::shared_ptr<Connection>> connections_;

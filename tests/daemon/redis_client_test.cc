@@ -2,6 +2,9 @@
 // fail-fast while down, reconnect, timeouts, and a stop() that answers every callback once.
 #include "daemon/redis_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -364,4 +367,91 @@ TEST_CASE("a server that accepts but never answers: the handshake times out and 
   REQUIRE(run_until(io, [&] { return client.ready(); }));
   client.stop();
   io.run_for(std::chrono::milliseconds(50));
+}
+
+// ---- when a command is written (RedisWrite) ---------------------------------------------------
+
+namespace {
+
+// The client of the per-context constructor on `io`, run by this test's thread.
+struct OwnThreadHarness {
+  explicit OwnThreadHarness(const std::string& url)
+      : client({&io}, options_for(url), log.logger, metrics) {}
+  boost::asio::io_context io{1};
+  CapturedLog log;
+  Metrics metrics;
+  RedisClient client;
+};
+
+// Polls `redis` from this thread, without running any io_context, until `key` has a value.
+bool appears_within_5s(const RedisServer& redis, const std::string& key) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (redis.get(key).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  return !redis.get(key).empty();
+}
+
+}  // namespace
+
+TEST_CASE("RedisWrite::now is on the socket before command() returns; with_turn waits for it") {
+  RedisServer redis;
+  OwnThreadHarness h(redis.url());
+  h.client.start();
+  REQUIRE(run_until(h.io, [&] { return h.client.ready(); }));
+
+  int answered = 0;
+  bool with_turn_seen_early = true, now_seen_early = false;
+  boost::asio::post(h.io, [&] {
+    // Inside a handler of the connection's own thread: nothing else runs until we return.
+    h.client.command({"SET", "with_turn", "1"}, [&](Result<RedisReply>) { ++answered; });
+    with_turn_seen_early = !redis.get("with_turn").empty();
+    h.client.command(
+        {"SET", "now", "1"}, [&](Result<RedisReply>) { ++answered; }, RedisWrite::now);
+    now_seen_early = appears_within_5s(redis, "now");
+  });
+  REQUIRE(run_until(h.io, [&] { return answered == 2; }));
+  CHECK_FALSE(with_turn_seen_early);     // still in the client's buffer
+  CHECK(now_seen_early);                 // Redis ran it while the handler was still going
+  CHECK(redis.get("with_turn") == "1");  // written with it, in order
+}
+
+TEST_CASE("a RedisWrite::now that fails answers later, on the loop, never inside command()") {
+  // A fake Redis: answers the handshake's PING, then resets the connection.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  OwnThreadHarness h("redis://127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+  h.client.start();
+  int peer = -1;
+  std::thread fake([&] {
+    peer = ::accept(listener, nullptr, nullptr);
+    char ping[64];
+    if (peer >= 0 && ::read(peer, ping, sizeof ping) > 0) (void)!::write(peer, "+PONG\r\n", 7);
+  });
+  REQUIRE(run_until(h.io, [&] { return h.client.ready(); }));
+  fake.join();
+  const linger reset{1, 0};  // close with RST: the client's next write fails
+  ::setsockopt(peer, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  ::close(peer);
+  ::close(listener);
+
+  std::optional<Result<RedisReply>> result;
+  bool answered_inside = false;
+  boost::asio::post(h.io, [&] {
+    h.client.command(
+        {"PING"}, [&](Result<RedisReply> r) { result = std::move(r); }, RedisWrite::now);
+    answered_inside = result.has_value();
+  });
+  REQUIRE(run_until(h.io, [&] { return result.has_value(); }));
+  CHECK_FALSE(answered_inside);
+  REQUIRE_FALSE(result->has_value());
+  CHECK(result->error().code == Errc::unavailable);
+  h.client.stop();
+  h.io.run_for(std::chrono::milliseconds(50));
 }
