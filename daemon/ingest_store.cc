@@ -343,17 +343,22 @@ void IngestStore::send_batch(BatchTenant tenant) {
 // EVALSHA first; on NOSCRIPT (a restarted or flushed Redis) EVAL once, which also caches it.
 void IngestStore::send(std::shared_ptr<Call> call) {
   std::shared_ptr<const std::vector<std::string>> command(call, &call->command);
-  redis_.command(std::move(command), [this, call](Result<RedisReply> reply) {
-    if (!reply) return finish(call, reply.error());
-    if (call->command[0] == "EVALSHA" && reply->is_error() &&
-        reply->str.rfind("NOSCRIPT", 0) == 0) {
-      // The client is done with the command (it answered), so it may change for the retry.
-      call->command[0] = "EVAL";
-      call->command[1] = script_;
-      return send(call);
-    }
-    finish(call, parse_outcomes(*reply, call->items));
-  });
+  // Written at once: a full batch goes out while this thread is still parsing the rest of its
+  // turn (see enable_batching), and Redis gets to work on it meanwhile.
+  redis_.command(
+      std::move(command),
+      [this, call](Result<RedisReply> reply) {
+        if (!reply) return finish(call, reply.error());
+        if (call->command[0] == "EVALSHA" && reply->is_error() &&
+            reply->str.rfind("NOSCRIPT", 0) == 0) {
+          // The client is done with the command (it answered), so it may change for the retry.
+          call->command[0] = "EVAL";
+          call->command[1] = script_;
+          return send(call);
+        }
+        finish(call, parse_outcomes(*reply, call->items));
+      },
+      RedisWrite::now);
 }
 
 void IngestStore::finish(const std::shared_ptr<Call>& call,

@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "common/clock.h"
 #include "daemon/keys.h"
@@ -516,6 +518,45 @@ TEST_CASE("batching: a full batch goes out at max_items, the rest in the next ca
   CHECK(script_calls(h) == before + 2);
   for (const auto& o : out) CHECK(o->has_value());
   CHECK(redis.xlen(kInbound) == 3);
+}
+
+TEST_CASE("batching: a full batch is in Redis before the turn that filled it ends") {
+  // As in the daemon: a client whose connection belongs to the I/O thread's own io_context,
+  // so a command goes out inline rather than through a posted handler.
+  RedisServer redis;
+  boost::asio::io_context io{1};
+  Logger log(LogLevel::error);
+  Metrics metrics;
+  ManualClock clock{SystemClock::instance().now_unix_ms()};
+  RedisClient client({&io}, Harness::client_options(redis, 1), log, metrics);
+  IngestStore store(client, {}, metrics, clock);
+  store.enable_batching({&io}, 2);
+  client.start();
+  REQUIRE(run_until(io, [&] { return client.ready(); }));
+  // A first webhook alone loads the script (EVALSHA, NOSCRIPT, EVAL): the batch below then
+  // runs in one round trip.
+  int answered = 0;
+  store.store("acme", {item("0")}, [&](auto) { ++answered; });
+  REQUIRE(run_until(io, [&] { return answered == 1; }));
+
+  long long full_batch_seen = -1, after_third = -1;
+  boost::asio::post(io, [&] {
+    for (const char* id : {"1", "2"}) store.store("acme", {item(id)}, [&](auto) { ++answered; });
+    // Still inside this turn: Redis is already storing the full batch.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (redis.xlen(kInbound) < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    full_batch_seen = redis.xlen(kInbound);
+    store.store("acme", {item("3")}, [&](auto) { ++answered; });
+    after_third = redis.xlen(kInbound);  // a batch that is not full waits for the turn's end
+  });
+  REQUIRE(run_until(io, [&] { return answered == 4; }));
+  CHECK(full_batch_seen == 3);
+  CHECK(after_third == 3);
+  CHECK(redis.xlen(kInbound) == 4);
+  client.stop();
+  io.run_for(std::chrono::milliseconds(50));
 }
 
 TEST_CASE("batching: with Redis down every request of the batch answers unavailable") {
