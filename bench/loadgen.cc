@@ -61,7 +61,8 @@ struct Options {
   std::size_t threads = 1;
   double duration_secs = 10;
   double warmup_secs = 2;
-  double rate = 0;  // requests/s over all connections; 0 = closed loop
+  double rate = 0;       // requests/s over all connections; 0 = closed loop
+  double tick_us = 100;  // open loop: timers wake on this grid (0: at each request's own time)
   bool plain = false;
   std::size_t payload_bytes = 0;  // 0: a typical SMS form body
   std::size_t presign = 0;        // 0: derived from rate and duration
@@ -79,6 +80,10 @@ const char* kUsage = R"(usage: loadgen --url http://HOST:PORT/PATH [options]
   --warmup-secs S       unmeasured phase before it (default 2)
   --rate R              0 = closed loop (default); >0 = open loop at R requests/s in total,
                         latency measured from each request's scheduled send time
+  --tick-us T           open loop: wake on a grid of T microseconds and send every request
+                        due by then (default 100; 0 = one wake-up per request). Latency is
+                        still measured from the scheduled time, so the wait counts against
+                        the server; the client spends far less CPU, which it shares with it
   --plain               unsigned application/octet-stream POST of the same body size
   --payload-bytes N     pad the form body (Body parameter) to about N bytes
   --presign N           signatures computed before the run (default: enough for the run;
@@ -139,6 +144,8 @@ Options parse_options(int argc, char** argv) {
       o.warmup_secs = parse_number(flag, value());
     else if (flag == "--rate")
       o.rate = parse_number(flag, value());
+    else if (flag == "--tick-us")
+      o.tick_us = parse_number(flag, value());
     else if (flag == "--plain")
       o.plain = true;
     else if (flag == "--payload-bytes")
@@ -362,6 +369,7 @@ struct Run {
   Clock::time_point measure_from;
   Clock::time_point measure_until;
   double rate = 0;
+  Clock::duration tick{};  // open loop: the wake-up grid, from `start`; zero = none
   std::size_t connections = 1;
   std::atomic<std::uint64_t> next_index{0};
 };
@@ -434,10 +442,18 @@ class Connection {
     Clock::time_point slot = next_slot_;
     next_slot_ += interval_;
     if (slot <= Clock::now()) return send(slot);
-    timer_.expires_at(slot);
+    timer_.expires_at(on_grid(slot));
     timer_.async_wait([this, slot](beast::error_code ec) {
       if (!ec) send(slot);
     });
+  }
+
+  // The first grid point at or after `slot`: connections due within one tick share a wake-up,
+  // where a timer per request cost the client ~23 µs of CPU per request at 33 k req/s.
+  Clock::time_point on_grid(Clock::time_point slot) const {
+    if (run_.tick <= Clock::duration::zero()) return slot;
+    const auto ticks = (slot - run_.start + run_.tick - Clock::duration(1)) / run_.tick;
+    return run_.start + ticks * run_.tick;
   }
 
   void send(Clock::time_point intended) {
@@ -602,12 +618,13 @@ void print_report(const Options& o, const Report& r, std::size_t body_bytes,
   if (o.json) {
     std::snprintf(line, sizeof line,
                   "{\"url\":\"%s\",\"mode\":\"%s\",\"connections\":%zu,\"threads\":%zu,"
-                  "\"rate\":%.0f,\"duration_secs\":%.1f,\"body_bytes\":%zu,\"requests\":%llu,"
+                  "\"rate\":%.0f,\"tick_us\":%.0f,\"duration_secs\":%.1f,\"body_bytes\":%zu,"
+                  "\"requests\":%llu,"
                   "\"rps\":%.1f,\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
                   "\"max_ms\":%.3f,\"non2xx\":%llu,\"last_non2xx_status\":%d,\"errors\":%llu,"
                   "\"last_error\":\"%s\",\"live_signed\":%llu",
                   json_escape(o.url).c_str(), o.plain ? "plain" : "twilio", o.connections,
-                  o.threads, o.rate, o.duration_secs, body_bytes,
+                  o.threads, o.rate, o.rate > 0 ? o.tick_us : 0.0, o.duration_secs, body_bytes,
                   static_cast<unsigned long long>(r.completed), r.rps, r.p50, r.p90, r.p99, r.p999,
                   r.max, static_cast<unsigned long long>(r.non2xx), r.last_non2xx_status,
                   static_cast<unsigned long long>(r.errors), json_escape(r.last_error).c_str(),
@@ -669,6 +686,8 @@ int main(int argc, char** argv) {
 
   Run run;
   run.rate = o.rate;
+  run.tick = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::micro>(o.tick_us));
   run.connections = o.connections;
   run.start = Clock::now();
   run.measure_from = run.start + std::chrono::duration_cast<Clock::duration>(

@@ -7,8 +7,9 @@
 # Usage: bench/quick_run.sh omniroute|bare_xadd [connections (32)] [seconds (5)]
 # Environment: BENCH_BUILD_DIR (default <repo>/build-bench, built by run_ingest_bench.sh),
 # QUICK_THREADS (2 server threads and Redis connections), QUICK_RATE (open loop at this rate;
-# unset: closed loop), QUICK_PERF (e.g. "perf record -g -o /tmp/omni.data": run under that for
-# the measured window, attached to the server).
+# unset: closed loop), QUICK_TICK (loadgen --tick-us in open loop), QUICK_PERF (e.g.
+# "perf record -g -o /tmp/omni.data": run under that for the measured window, attached to the
+# server).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +58,7 @@ wait_port "$PORT"
 
 "$BUILD/bench/loadgen" --url "http://127.0.0.1:$PORT/webhooks/twilio/bench" --connections "$CONNS" \
   --threads 1 --duration-secs "$SECS" --warmup-secs 1 --token bench-auth-token \
-  ${QUICK_RATE:+--rate "$QUICK_RATE"} --json >"$WORK/loadgen.json" 2>"$WORK/loadgen.log" &
+  ${QUICK_RATE:+--rate "$QUICK_RATE"} ${QUICK_TICK:+--tick-us "$QUICK_TICK"} --json >"$WORK/loadgen.json" 2>"$WORK/loadgen.log" &
 LOADGEN_PID=$!
 PIDS+=("$LOADGEN_PID")
 sleep 1.5  # past the warm-up
