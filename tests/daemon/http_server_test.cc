@@ -310,6 +310,44 @@ TEST_CASE("connections beyond max_connections are closed at once and counted") {
   CHECK(first.request("GET", "/").status == 200);  // the admitted one is unaffected
 }
 
+TEST_CASE("the response head: exact bytes, unsafe handler headers dropped, 204 without a length") {
+  TestServer t(test_options(), [](HttpRequest&& request, Responder respond) {
+    HttpResponse response = text(request.path == "/empty" ? 204 : 201, "made");
+    response.headers.emplace_back("X-Id", "42");
+    if (request.path == "/unsafe") {
+      response.content_type = "text/plain\r\nSet-Cookie: a=b";
+      response.headers.emplace_back("X-Split", "a\r\nInjected: yes");
+      response.headers.emplace_back("Content-Length", "999");
+    }
+    respond(std::move(response));
+  });
+  SECTION("the bytes on the wire") {
+    CHECK(send_raw(t.port(), "GET / HTTP/1.1\r\nConnection: close\r\n\r\n") ==
+          "HTTP/1.1 201 Created\r\nServer: omniroute\r\nContent-Type: text/plain\r\n"
+          "X-Id: 42\r\nContent-Length: 4\r\nConnection: close\r\n\r\nmade");
+  }
+  SECTION("headers a handler must not set are dropped, the rest of the answer stands") {
+    auto reply = omniroute::testing::http_request(t.port(), "GET", "/unsafe");
+    REQUIRE(reply.status == 201);
+    CHECK(reply.body == "made");
+    CHECK(reply.header("x-id") == "42");
+    CHECK(reply.header("content-length") == "4");
+    CHECK(reply.header("content-type").empty());
+    CHECK(reply.header("set-cookie").empty());
+    CHECK(reply.header("x-split").empty());
+    CHECK(reply.header("injected").empty());
+  }
+  SECTION("204 has no body and no Content-Length; the connection stays usable") {
+    HttpConnection client(t.port());
+    for (int i = 0; i < 2; ++i) {
+      auto reply = client.request("GET", "/empty");
+      REQUIRE(reply.status == 204);
+      CHECK(reply.body.empty());
+      CHECK(reply.header("content-length").empty());
+    }
+  }
+}
+
 TEST_CASE("HTTP/1.0 closes after the response unless the client asks for keep-alive") {
   TestServer t;
   SECTION("plain HTTP/1.0") {
