@@ -149,8 +149,12 @@ Result<std::vector<IngestOutcome>> parse_outcomes(const RedisReply& reply, std::
 
 // One store() in flight: the command (kept for the EVAL retry) and the caller.
 struct IngestStore::Call {
-  // EVALSHA, sha, numkeys, keys..., argv...: handed to the client by reference, never copied.
-  std::vector<std::string> command;
+  // EVALSHA, sha, numkeys, keys..., argv... in RESP: handed to the client by reference, never
+  // copied. Everything from `tail_at` on (numkeys onwards) stays the same for an EVAL retry.
+  std::string command;
+  std::size_t args = 0;
+  std::size_t tail_at = 0;
+  bool by_sha = true;
   std::vector<std::string> vendors;  // per item, for the dedup metric
   std::size_t items = 0;
   IngestCallback done;
@@ -216,36 +220,50 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
   auto call = std::make_shared<Call>();
   call->items = items.size();
   call->done = std::move(done);
-  // The whole command in one vector, built in place (layout: see kScriptTemplate).
+  // Layout of the command: see kScriptTemplate.
   const std::size_t n = items.size();
   const std::int64_t ttl = options_.dedup_ttl_secs;
   const std::int64_t now_s = clock_.now_unix_ms() / 1000;
   const std::int64_t window = now_s / ttl;
-  auto& out = call->command;
   // Near the end of a window, instances with clocks ahead by up to the margin write into the next.
   const bool check_next =
       (window + 1) * ttl - now_s <= std::min<std::int64_t>(kClockSkewMarginSecs, ttl / 2);
   const std::size_t fixed_keys = check_next ? 5 : 4;
-  out.reserve(4 + fixed_keys + (keep_raw ? 5 : 2) * n);
-  out.insert(out.end(), {"EVALSHA", script_sha1_, std::to_string(fixed_keys + (keep_raw ? n : 0)),
-                         keys.inbound(), keys.dedup_window(window), keys.dedup_window(window - 1),
-                         keys.dedup_window(window - 2)});
-  if (check_next) out.push_back(keys.dedup_window(window + 1));
+  const std::size_t key_count = fixed_keys + (keep_raw ? n : 0);
+  std::size_t bytes = 256 + 64 * n;
+  for (const auto& item : items) {
+    bytes += item.vendor_message_id.size() + item.payload.size();
+    if (keep_raw && item.raw_body) bytes += item.raw_key.size() + item.raw_body->size();
+  }
+  // Written straight into RESP: a vector of arguments would copy every payload once more, and
+  // hiredis's formatter again.
+  auto& out = call->command;
+  out.reserve(bytes);
+  call->args = 3 + key_count + 1 + (keep_raw ? 4 : 2) * n;
+  append_resp_array(out, call->args);
+  append_resp_bulk(out, "EVALSHA");
+  append_resp_bulk(out, script_sha1_);
+  call->tail_at = out.size();
+  append_resp_bulk(out, std::to_string(key_count));
+  append_resp_bulk(out, keys.inbound());
+  for (std::int64_t w : {window, window - 1, window - 2})
+    append_resp_bulk(out, keys.dedup_window(w));
+  if (check_next) append_resp_bulk(out, keys.dedup_window(window + 1));
   if (keep_raw) {
-    for (auto& item : items) {
+    for (const auto& item : items) {
       // Unused unless the item has a raw body; any of the tenant's keys keeps Cluster happy.
-      out.push_back(item.raw_body ? std::move(item.raw_key) : keys.raw(""));
+      append_resp_bulk(out, item.raw_body ? item.raw_key : keys.raw(""));
     }
   }
   // The current window lives until the end of the next but one: a backstop behind the UNLINK.
-  out.push_back(std::to_string((window + 3) * ttl));
+  append_resp_bulk(out, std::to_string((window + 3) * ttl));
   for (const auto& item : items) {
-    out.push_back(TenantKeys::dedup_field(item.vendor, item.vendor_message_id));
+    append_resp_bulk(out, TenantKeys::dedup_field(item.vendor, item.vendor_message_id));
   }
-  for (auto& item : items) out.push_back(std::move(item.payload));
+  for (const auto& item : items) append_resp_bulk(out, item.payload);
   if (keep_raw) {
-    for (const auto& item : items) out.emplace_back(item.raw_body ? "1" : "0");
-    for (auto& item : items) out.push_back(item.raw_body ? std::move(*item.raw_body) : "");
+    for (const auto& item : items) append_resp_bulk(out, item.raw_body ? "1" : "0");
+    for (const auto& item : items) append_resp_bulk(out, item.raw_body ? *item.raw_body : "");
   }
   call->vendors.reserve(n);
   for (auto& item : items) call->vendors.push_back(std::move(item.vendor));
@@ -342,18 +360,23 @@ void IngestStore::send_batch(BatchTenant tenant) {
 
 // EVALSHA first; on NOSCRIPT (a restarted or flushed Redis) EVAL once, which also caches it.
 void IngestStore::send(std::shared_ptr<Call> call) {
-  std::shared_ptr<const std::vector<std::string>> command(call, &call->command);
+  std::shared_ptr<const std::string> command(call, &call->command);
   // Written at once: a full batch goes out while this thread is still parsing the rest of its
   // turn (see enable_batching), and Redis gets to work on it meanwhile.
-  redis_.command(
+  redis_.command_formatted(
       std::move(command),
       [this, call](Result<RedisReply> reply) {
         if (!reply) return finish(call, reply.error());
-        if (call->command[0] == "EVALSHA" && reply->is_error() &&
-            reply->str.rfind("NOSCRIPT", 0) == 0) {
+        if (call->by_sha && reply->is_error() && reply->str.rfind("NOSCRIPT", 0) == 0) {
           // The client is done with the command (it answered), so it may change for the retry.
-          call->command[0] = "EVAL";
-          call->command[1] = script_;
+          std::string eval;
+          eval.reserve(call->command.size() + script_.size());
+          append_resp_array(eval, call->args);
+          append_resp_bulk(eval, "EVAL");
+          append_resp_bulk(eval, script_);
+          eval.append(call->command, call->tail_at);
+          call->command = std::move(eval);
+          call->by_sha = false;
           return send(call);
         }
         finish(call, parse_outcomes(*reply, call->items));

@@ -113,7 +113,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
     asio::post(strand_, [self = shared_from_this()] { self->shutdown(); });
   }
 
-  template <class Args>  // std::vector<std::string> or a shared_ptr to one
+  // std::vector<std::string>, a shared_ptr to one, or a shared_ptr to a command in RESP.
+  template <class Args>
   void submit(Args args, RedisCallback done, RedisWrite write) {
     auto run = [self = shared_from_this(), args = std::move(args), done = std::move(done),
                 write]() mutable {
@@ -124,6 +125,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
       }
       if constexpr (std::is_same_v<Args, std::vector<std::string>>) {
         self->send(args, std::move(done), write);
+      } else if constexpr (std::is_same_v<Args, std::shared_ptr<const std::string>>) {
+        self->send_formatted(*args, std::move(done), write);
       } else {
         self->send(*args, std::move(done), write);
       }
@@ -312,6 +315,17 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
     }
     const int rc = redisAsyncCommandArgv(ctx_, &Connection::on_reply, nullptr,
                                          static_cast<int>(args.size()), argv, lengths);
+    queued(rc, std::move(done), write);
+  }
+
+  void send_formatted(const std::string& resp, RedisCallback done, RedisWrite write) {
+    const int rc =
+        redisAsyncFormattedCommand(ctx_, &Connection::on_reply, nullptr, resp.data(), resp.size());
+    queued(rc, std::move(done), write);
+  }
+
+  // After hiredis took a command (rc REDIS_OK) or refused it: await its reply.
+  void queued(int rc, RedisCallback done, RedisWrite write) {
     if (rc != REDIS_OK) {
       count_error("unavailable");
       // Posted: a command sent inline (see submit) must not answer inside command().
@@ -489,6 +503,25 @@ void RedisClient::command(std::vector<std::string> args, RedisCallback done, Red
 void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
                           RedisWrite write) {
   submit_any(std::move(args), std::move(done), write);
+}
+
+void RedisClient::command_formatted(std::shared_ptr<const std::string> resp, RedisCallback done,
+                                    RedisWrite write) {
+  submit_any(std::move(resp), std::move(done), write);
+}
+
+void append_resp_array(std::string& out, std::size_t count) {
+  out += '*';
+  out += std::to_string(count);
+  out += "\r\n";
+}
+
+void append_resp_bulk(std::string& out, std::string_view arg) {
+  out += '$';
+  out += std::to_string(arg.size());
+  out += "\r\n";
+  out.append(arg.data(), arg.size());
+  out += "\r\n";
 }
 
 template <class Args>

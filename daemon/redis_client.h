@@ -76,6 +76,11 @@ enum class RedisWrite {
   now,
 };
 
+// RESP framing for RedisClient::command_formatted: an array header for `count` arguments,
+// then each argument as a bulk string.
+void append_resp_array(std::string& out, std::size_t count);
+void append_resp_bulk(std::string& out, std::string_view arg);
+
 // Thread-safe: command(), ready() and stop() may be called from any thread. Callbacks run on
 // the strand of the connection that carried the command (a thread running the io_context),
 // never inside command() itself.
@@ -118,6 +123,11 @@ class RedisClient {
   // until `done` runs. Saves copying large arguments.
   void command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
                RedisWrite write = RedisWrite::with_turn);
+  // The same with the command already in RESP (append_resp_array, append_resp_bulk), for big
+  // commands: no vector of argument strings and no formatting pass in hiredis. `resp` must be
+  // one whole command and stay unchanged until `done` runs.
+  void command_formatted(std::shared_ptr<const std::string> resp, RedisCallback done,
+                         RedisWrite write = RedisWrite::with_turn);
 
   // True when at least one connection has finished its handshake; for /readyz.
   bool ready() const;
