@@ -455,3 +455,30 @@ TEST_CASE("a RedisWrite::now that fails answers later, on the loop, never inside
   h.client.stop();
   h.io.run_for(std::chrono::milliseconds(50));
 }
+
+TEST_CASE("a command built in RESP goes out as is; binary and empty arguments survive") {
+  RedisServer redis;
+  Harness h(redis.url());
+  h.client.start();
+  REQUIRE(run_until(h.io, [&] { return h.client.ready(); }));
+  const std::string binary("a\r\n$3\r\n\0b", 10);
+  auto resp = std::make_shared<std::string>();
+  append_resp_array(*resp, 4);
+  append_resp_bulk(*resp, "RPUSH");
+  append_resp_bulk(*resp, "list");
+  append_resp_bulk(*resp, binary);
+  append_resp_bulk(*resp, "");
+  CHECK(*resp ==
+        std::string("*4\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$10\r\n") + binary + "\r\n$0\r\n\r\n");
+
+  std::optional<Result<RedisReply>> pushed;
+  h.client.command_formatted(resp, [&](Result<RedisReply> r) { pushed = std::move(r); });
+  REQUIRE(run_until(h.io, [&] { return pushed.has_value(); }));
+  REQUIRE(pushed->has_value());
+  CHECK((*pushed)->integer == 2);
+  auto items = call(h.io, h.client, {"LRANGE", "list", "0", "-1"});
+  REQUIRE(items.has_value());
+  REQUIRE(items->elements.size() == 2);
+  CHECK(items->elements[0].str == binary);
+  CHECK(items->elements[1].str.empty());
+}
