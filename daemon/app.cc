@@ -11,6 +11,7 @@
 #include <csignal>
 #include <filesystem>
 #include <optional>
+#include <thread>
 
 #include "api/api.h"
 #include "common/clock.h"
@@ -35,7 +36,7 @@ HttpServerOptions server_options(const Config& c) {
   HttpServerOptions o;
   o.address = c.listen.host;
   o.port = c.listen.port;
-  o.threads = c.threads;
+  o.threads = io_threads(c, std::thread::hardware_concurrency());
   o.max_body_bytes = c.http.max_body_bytes;
   o.max_header_bytes = c.http.max_header_bytes;
   o.read_timeout = c.http.read_timeout;
@@ -109,7 +110,9 @@ class App::Impl {
     start_routers();
     bound_ = ListenAddress{config_.listen.host, server_->port()};
     if (config_.listen.port == 0) install_endpoints(config_, bound_);  // URLs need the real port
-    logger_.info("listening", {{"address", bound_.host}, {"port", static_cast<int>(bound_.port)}});
+    logger_.info("listening", {{"address", bound_.host},
+                               {"port", static_cast<int>(bound_.port)},
+                               {"threads", static_cast<int>(server_->contexts().size())}});
     sd_notify(0, "READY=1\nSTATUS=serving");
     watch_signals();
     watch_files();

@@ -635,4 +635,17 @@ Result<Config> load_config_file(const std::string& path, const Overrides& overri
   return load_config_string(text.str(), path, overrides, env);
 }
 
+
+std::uint32_t io_threads(const Config& config, unsigned cores) {
+  if (config.threads > 0) return config.threads;
+  bool redis_here = config.redis.is_embedded();
+  if (auto endpoint = parse_redis_url(config.redis.url); !redis_here && endpoint) {
+    const auto& host = endpoint->host;
+    redis_here = endpoint->kind == RedisEndpoint::Kind::unix_socket || host == "localhost" ||
+                 host == "::1" || host.starts_with("127.");
+  }
+  const unsigned usable = redis_here && cores > 1 ? cores - 1 : cores;
+  return std::clamp<std::uint32_t>(usable, 1, 64);
+}
+
 }  // namespace omniroute::daemon

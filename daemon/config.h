@@ -134,7 +134,7 @@ struct Config {
   // How vendors reach us from outside, without a trailing slash. Empty: derived from the bound
   // listen address (see public_url_for).
   std::string public_base_url;
-  std::uint32_t threads = 2;
+  std::uint32_t threads = 0;  // I/O threads; 0 (the default): chosen by io_threads()
   HttpConfig http;
   RedisConfig redis;
   StreamsConfig streams;
@@ -146,6 +146,12 @@ struct Config {
   // Worth logging at start-up, e.g. a secret written inline in the file. Never holds secrets.
   std::vector<std::string> warnings;
 };
+
+// The I/O threads to run: `config.threads` when set, else one per CPU core, less one when Redis
+// runs on this host (embedded, or a loopback or unix-socket URL) so that Redis keeps a core to
+// itself; at least one. On two cores shared with Redis one I/O thread stored 73 k webhooks/s
+// and two 56 k (docs/benchmarks.md, docs/decisions/0008-ingest-on-a-shared-host.md).
+std::uint32_t io_threads(const Config& config, unsigned cores);
 
 // Per-host values an operator sets without editing the file. Precedence: CLI > env > file.
 // The environment variables are OMNIROUTE_LISTEN, OMNIROUTE_REDIS_URL, OMNIROUTE_LOG_LEVEL and

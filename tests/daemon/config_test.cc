@@ -88,7 +88,7 @@ TEST_CASE("an empty file gives every documented default") {
   REQUIRE(config.has_value());
   CHECK(config->listen.to_string() == "127.0.0.1:8080");
   CHECK(config->public_base_url.empty());
-  CHECK(config->threads == 2);
+  CHECK(config->threads == 0);  // chosen at start-up: io_threads()
   CHECK(config->http.max_body_bytes == 1048576);
   CHECK(config->http.max_header_bytes == 16384);
   CHECK(config->http.read_timeout == std::chrono::seconds(10));
@@ -644,4 +644,24 @@ TEST_CASE("api: one token hash in two places is an error; an inline key is a war
   REQUIRE(config.has_value());
   REQUIRE(config->warnings.size() == 1);
   CHECK(config->warnings[0].find(kKey) == std::string::npos);
+}
+
+TEST_CASE("io_threads: the configured count, else the cores less one for a Redis on this host") {
+  Config config;
+  config.threads = 3;
+  CHECK(io_threads(config, 8) == 3);  // set: taken as is
+  config.threads = 0;
+  CHECK(config.redis.is_embedded());
+  CHECK(io_threads(config, 8) == 7);  // embedded Redis keeps a core
+  CHECK(io_threads(config, 2) == 1);
+  CHECK(io_threads(config, 1) == 1);
+  CHECK(io_threads(config, 0) == 1);  // hardware_concurrency() may not know
+  for (const char* local : {"redis://127.0.0.1:6379", "redis://localhost:6380/2",
+                            "redis://[::1]:6379", "unix:///run/redis/redis.sock"}) {
+    config.redis.url = local;
+    CHECK(io_threads(config, 4) == 3);
+  }
+  config.redis.url = "redis://10.0.0.5:6379";
+  CHECK(io_threads(config, 4) == 4);  // Redis elsewhere: every core serves HTTP
+  CHECK(io_threads(config, 200) == 64);
 }
