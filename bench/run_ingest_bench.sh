@@ -2,7 +2,7 @@
 # The ingest benchmark of issue 2 in one command: builds the tools (Release), starts a private
 # redis-server, measures the bare ceilings and omniroute in one run, and prints a markdown table.
 #
-# Usage: bench/run_ingest_bench.sh            (about 2 minutes after the build)
+# Usage: bench/run_ingest_bench.sh            (about 3.5 minutes after the build)
 # Knobs (environment): BENCH_BUILD_DIR (default <repo>/build-bench), BENCH_DURATION_SECS (10),
 # BENCH_WARMUP_SECS (2), BENCH_CONNECTIONS (32), BENCH_SERVER_THREADS ("1 2": the thread counts
 # both servers are measured at; each is compared at its best), BENCH_REDIS_CONNECTIONS (one per
