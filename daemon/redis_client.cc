@@ -113,7 +113,7 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
     asio::post(strand_, [self = shared_from_this()] { self->shutdown(); });
   }
 
-  // std::vector<std::string>, a shared_ptr to one, or a shared_ptr to a command in RESP.
+  // std::vector<std::string>, or a shared_ptr to a command in RESP.
   template <class Args>
   void submit(Args args, RedisCallback done, RedisWrite write) {
     auto run = [self = shared_from_this(), args = std::move(args), done = std::move(done),
@@ -125,10 +125,8 @@ class RedisClient::Connection : public std::enable_shared_from_this<Connection> 
       }
       if constexpr (std::is_same_v<Args, std::vector<std::string>>) {
         self->send(args, std::move(done), write);
-      } else if constexpr (std::is_same_v<Args, std::shared_ptr<const std::string>>) {
-        self->send_formatted(*args, std::move(done), write);
       } else {
-        self->send(*args, std::move(done), write);
+        self->send_formatted(*args, std::move(done), write);
       }
     };
     // On the one thread that runs our io_context nothing else can touch this connection now:
@@ -497,11 +495,6 @@ void RedisClient::stop() {
 }
 
 void RedisClient::command(std::vector<std::string> args, RedisCallback done, RedisWrite write) {
-  submit_any(std::move(args), std::move(done), write);
-}
-
-void RedisClient::command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
-                          RedisWrite write) {
   submit_any(std::move(args), std::move(done), write);
 }
 

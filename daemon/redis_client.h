@@ -119,10 +119,6 @@ class RedisClient {
   // none is ready, `done` gets Errc::unavailable (no queueing while disconnected).
   void command(std::vector<std::string> args, RedisCallback done,
                RedisWrite write = RedisWrite::with_turn);
-  // The same with arguments the caller keeps (e.g. to resend them): they must stay unchanged
-  // until `done` runs. Saves copying large arguments.
-  void command(std::shared_ptr<const std::vector<std::string>> args, RedisCallback done,
-               RedisWrite write = RedisWrite::with_turn);
   // The same with the command already in RESP (append_resp_array, append_resp_bulk), for big
   // commands: no vector of argument strings and no formatting pass in hiredis. `resp` must be
   // one whole command and stay unchanged until `done` runs.
