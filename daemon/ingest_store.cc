@@ -150,9 +150,9 @@ Result<std::vector<IngestOutcome>> parse_outcomes(const RedisReply& reply, std::
 // One store() in flight: the command (kept for the EVAL retry) and the caller.
 struct IngestStore::Call {
   // EVALSHA, sha, numkeys, keys..., argv... in RESP: handed to the client by reference, never
-  // copied. Everything from `tail_at` on (numkeys onwards) stays the same for an EVAL retry.
+  // copied. The array header and everything from `tail_at` on (numkeys onwards) stay the same
+  // for an EVAL retry.
   std::string command;
-  std::size_t args = 0;
   std::size_t tail_at = 0;
   bool by_sha = true;
   std::vector<std::string> vendors;  // per item, for the dedup metric
@@ -239,8 +239,7 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
   // hiredis's formatter again.
   auto& out = call->command;
   out.reserve(bytes);
-  call->args = 3 + key_count + 1 + (keep_raw ? 4 : 2) * n;
-  append_resp_array(out, call->args);
+  append_resp_array(out, 3 + key_count + 1 + (keep_raw ? 4 : 2) * n);
   append_resp_bulk(out, "EVALSHA");
   append_resp_bulk(out, script_sha1_);
   call->tail_at = out.size();
@@ -250,10 +249,9 @@ void IngestStore::send_items(const TenantKeys& keys, std::vector<IngestItem> ite
     append_resp_bulk(out, keys.dedup_window(w));
   if (check_next) append_resp_bulk(out, keys.dedup_window(window + 1));
   if (keep_raw) {
-    for (const auto& item : items) {
-      // Unused unless the item has a raw body; any of the tenant's keys keeps Cluster happy.
-      append_resp_bulk(out, item.raw_body ? item.raw_key : keys.raw(""));
-    }
+    // Unused unless the item has a raw body; any of the tenant's keys keeps Cluster happy.
+    const std::string unused = keys.raw("");
+    for (const auto& item : items) append_resp_bulk(out, item.raw_body ? item.raw_key : unused);
   }
   // The current window lives until the end of the next but one: a backstop behind the UNLINK.
   append_resp_bulk(out, std::to_string((window + 3) * ttl));
@@ -369,9 +367,9 @@ void IngestStore::send(std::shared_ptr<Call> call) {
         if (!reply) return finish(call, reply.error());
         if (call->by_sha && reply->is_error() && reply->str.rfind("NOSCRIPT", 0) == 0) {
           // The client is done with the command (it answered), so it may change for the retry.
-          std::string eval;
+          const std::size_t header_end = call->command.find("\r\n") + 2;  // "*<args>\r\n"
+          std::string eval(call->command, 0, header_end);
           eval.reserve(call->command.size() + script_.size());
-          append_resp_array(eval, call->args);
           append_resp_bulk(eval, "EVAL");
           append_resp_bulk(eval, script_);
           eval.append(call->command, call->tail_at);
