@@ -635,7 +635,6 @@ Result<Config> load_config_file(const std::string& path, const Overrides& overri
   return load_config_string(text.str(), path, overrides, env);
 }
 
-
 std::uint32_t io_threads(const Config& config, unsigned cores) {
   if (config.threads > 0) return config.threads;
   bool redis_here = config.redis.is_embedded();

@@ -216,9 +216,12 @@ std::string response_head(unsigned version, unsigned status, const HttpResponse&
   const auto reason = http::obsolete_reason(http::int_to_status(status));
   head.append(reason.data(), reason.size());
   head += "\r\nServer: omniroute\r\n";
-  if (!response.content_type.empty()) head += "Content-Type: " + response.content_type + "\r\n";
-  for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
-  if (with_body) head += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  auto add = [&head](std::string_view name, std::string_view value) {
+    head.append(name).append(": ").append(value).append("\r\n");
+  };
+  if (!response.content_type.empty()) add("Content-Type", response.content_type);
+  for (const auto& [name, value] : response.headers) add(name, value);
+  if (with_body) add("Content-Length", std::to_string(response.body.size()));
   if (version >= 11 && !keep_alive) head += "Connection: close\r\n";
   if (version < 11 && keep_alive) head += "Connection: keep-alive\r\n";
   head += "\r\n";
