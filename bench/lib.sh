@@ -35,3 +35,15 @@ adapters:
       auth_token: {env: BENCH_TWILIO_AUTH_TOKEN}
 YAML
 }
+
+# webhooks_per_script_call PORT: from omniroute's /metrics on PORT, how many webhooks shared one
+# dedup+XADD script call (group commit; warm-up included), e.g. "6.7"; nothing if unknown.
+webhooks_per_script_call() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 &&
+    awk '/^omniroute_webhook_requests_total.*status="200"/ { r += $NF }
+         /^omniroute_ingest_script_calls_total/ { c = $NF }
+         END { if (c > 0) printf "%.1f", r / c }' <&3) 2>/dev/null || true
+}
+
+# greater A B: whether the number A is greater than B (req/s are decimals: awk, not [[ ]]).
+greater() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }

@@ -104,8 +104,6 @@ sed 's/.*"rps":\([0-9.]*\).*"p50_ms":\([0-9.]*\).*"p99_ms":\([0-9.]*\),"p999_ms"
   "$WORK/loadgen.json"
 cat "$WORK/sched.txt"
 if [[ $TARGET == omniroute ]]; then
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 &&
-    awk '/^omniroute_webhook_requests_total.*status="200"/ { r += $NF }
-         /^omniroute_ingest_script_calls_total/ { c = $NF }
-         END { if (c > 0) printf "  %.1f webhooks per script call\n", r / c }' <&3) || true
+  BATCH=$(webhooks_per_script_call "$PORT")
+  [[ -n $BATCH ]] && echo "  $BATCH webhooks per script call"
 fi

@@ -230,7 +230,7 @@ for threads in "${THREAD_COUNTS[@]}"; do
     "http://127.0.0.1:$port/webhooks/twilio/bench" --token "$TOKEN"
   BARE_RPS[$threads]=$(field "$RESULT" rps)
   BARE_US[$threads]=$(awk -v a="$CPU_SERVER_US" -v b="$CPU_REDIS_US" 'BEGIN { print a + b }')
-  if awk -v a="${BARE_RPS[$threads]}" -v b="$BARE_XADD_RPS" 'BEGIN { exit !(a > b) }'; then
+  if greater "${BARE_RPS[$threads]}" "$BARE_XADD_RPS"; then
     BARE_XADD_RPS=${BARE_RPS[$threads]} BARE_BEST_THREADS=$threads
   fi
   stop "$pid"
@@ -250,7 +250,7 @@ if ((HAVE_BARE_HTTP)); then
     wait_ready "$port" "" "$pid" bare_http
     run_loadgen "bare_http_server --redis-url (textbook Beast + XADD), $threads thread(s)" \
       "http://127.0.0.1:$port/webhooks/twilio/bench" --token "$TOKEN"
-    if awk -v a="$(field "$RESULT" rps)" -v b="$BEAST_XADD_RPS" 'BEGIN { exit !(a > b) }'; then
+    if greater "$(field "$RESULT" rps)" "$BEAST_XADD_RPS"; then
       BEAST_XADD_RPS=$(field "$RESULT" rps) BEAST_BEST_THREADS=$threads
     fi
     stop "$pid"
@@ -277,13 +277,8 @@ if ((HAVE_OMNIROUTE)); then
     run_loadgen "omniroute, signed Twilio webhooks, $threads thread(s)" "$url" --token "$TOKEN"
     OMNI_RPS_AT[$threads]=$(field "$RESULT" rps)
     OMNI_US_AT[$threads]=$(awk -v a="$CPU_SERVER_US" -v b="$CPU_REDIS_US" 'BEGIN { print a + b }')
-    # Group commit: how many webhooks shared one dedup+XADD script call (warm-up included).
-    OMNI_BATCH_AT[$threads]=$(exec 3<>"/dev/tcp/127.0.0.1/$port" &&
-      printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 &&
-      awk '/^omniroute_webhook_requests_total.*status="200"/ { r += $NF }
-           /^omniroute_ingest_script_calls_total/ { c = $NF }
-           END { if (c > 0) printf "%.1f", r / c }' <&3) || OMNI_BATCH_AT[$threads]=""
-    if awk -v a="${OMNI_RPS_AT[$threads]}" -v b="$OMNI_RPS" 'BEGIN { exit !(a > b) }'; then
+    OMNI_BATCH_AT[$threads]=$(webhooks_per_script_call "$port")
+    if greater "${OMNI_RPS_AT[$threads]}" "$OMNI_RPS"; then
       OMNI_RPS=${OMNI_RPS_AT[$threads]} OMNI_BEST_THREADS=$threads
     fi
     stop "$pid"
