@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "daemon/websocket.h"
+#include "daemon/http/websocket_channel.h"
 #include "omniroute/v1/assignment.pb.h"
 
 namespace omniroute::api {

@@ -26,7 +26,7 @@ std::string join(const std::vector<std::string>& items) {
 }  // namespace
 
 Api::Impl::Impl(boost::asio::io_context& io_, daemon::RedisClient& redis, ApiOptions o,
-                const Clock& clock_, daemon::Logger& log_, daemon::Metrics& metrics_)
+                const Clock& clock_, Logger& log_, Metrics& metrics_)
     : io(io_),
       options(std::move(o)),
       clock(clock_),
@@ -80,7 +80,7 @@ void Api::Impl::arm_sweep() {
   });
 }
 
-void Api::Impl::update_config(const daemon::ApiConfig& config) {
+void Api::Impl::update_config(const api::ApiConfig& config) {
   auth.update(config);
   bus.set_timeout(config.command_timeout);
   max_body_bytes = config.max_body_bytes;
@@ -199,7 +199,7 @@ void Api::Impl::dispatch(const CallPtr& call) {
   switch (call->route->id) {
     case RouteId::me: {
       boost::json::object me{{"tenant", call->who.tenant},
-                             {"role", daemon::to_string(call->who.role)},
+                             {"role", to_string(call->who.role)},
                              {"name", call->who.name}};
       if (!call->who.agent.empty()) me["agent"] = call->who.agent;
       if (call->who.expires_ms) me["expires_ms"] = *call->who.expires_ms;
@@ -231,7 +231,7 @@ void Api::Impl::dispatch(const CallPtr& call) {
 // ---- Api ------------------------------------------------------------------------------------
 
 Api::Api(boost::asio::io_context& io, daemon::RedisClient& redis, ApiOptions options,
-         const Clock& clock, daemon::Logger& log, daemon::Metrics& metrics)
+         const Clock& clock, Logger& log, Metrics& metrics)
     : impl_(std::make_unique<Impl>(io, redis, std::move(options), clock, log, metrics)) {}
 Api::~Api() = default;
 
@@ -263,7 +263,7 @@ daemon::WebSocketUpgradeHandler Api::websocket_handler() {
   };
 }
 
-void Api::update_config(const daemon::ApiConfig& config) {
+void Api::update_config(const api::ApiConfig& config) {
   impl_->update_config(config);
 }
 void Api::set_rules(std::shared_ptr<const routing::Rules> rules) {

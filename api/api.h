@@ -9,15 +9,18 @@
 
 #include "api/tenant_tail.h"
 #include "common/clock.h"
-#include "daemon/config.h"
-#include "daemon/http_types.h"
-#include "daemon/websocket.h"
+#include "api/config.h"
+#include "daemon/http/types.h"
+#include "daemon/http/websocket_channel.h"
 #include "routing/rules.h"
+
+namespace omniroute {
+class Logger;
+class Metrics;
+}  // namespace omniroute
 
 namespace omniroute::daemon {
 class RedisClient;
-class Logger;
-class Metrics;
 }  // namespace omniroute::daemon
 
 namespace omniroute::api {
@@ -27,7 +30,7 @@ class CommandBus;
 
 struct ApiOptions {
   std::string prefix = "omni";       // streams.prefix
-  daemon::ApiConfig config;          // the `api:` section
+  api::ApiConfig config;          // the `api:` section
   std::vector<std::string> tenants;  // one tail each
   TailOptions tail;                  // the tails' own Redis connections
 };
@@ -37,7 +40,7 @@ class Api {
   // `io` runs the tails, timers and Redis callbacks (the HTTP server's pool); `redis` serves
   // reads and command submission.
   Api(boost::asio::io_context& io, daemon::RedisClient& redis, ApiOptions options,
-      const Clock& clock, daemon::Logger& log, daemon::Metrics& metrics);
+      const Clock& clock, Logger& log, Metrics& metrics);
   ~Api();
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
@@ -56,7 +59,7 @@ class Api {
   daemon::WebSocketUpgradeHandler websocket_handler();
 
   // Config reload: tokens, keys, limits and the command timeout change at once.
-  void update_config(const daemon::ApiConfig& config);
+  void update_config(const api::ApiConfig& config);
   // The rules this instance loaded (queue SLA targets and skills for the queue view).
   void set_rules(std::shared_ptr<const routing::Rules> rules);
 

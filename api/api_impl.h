@@ -15,8 +15,8 @@
 #include "api/call.h"
 #include "api/command_bus.h"
 #include "api/static_files.h"
-#include "daemon/log.h"
-#include "daemon/metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
 
 namespace omniroute::api {
 
@@ -31,7 +31,7 @@ struct Admitted {
 class Api::Impl {
  public:
   Impl(boost::asio::io_context& io, daemon::RedisClient& redis, ApiOptions options,
-       const Clock& clock, daemon::Logger& log, daemon::Metrics& metrics);
+       const Clock& clock, Logger& log, Metrics& metrics);
 
   void start();
   void stop();
@@ -39,7 +39,7 @@ class Api::Impl {
   void handle_api(daemon::HttpRequest&& request, daemon::Responder respond);
   std::variant<daemon::HttpResponse, daemon::WebSocketCallbacks> upgrade(
       const daemon::HttpRequest& request, std::shared_ptr<daemon::WebSocketChannel> channel);
-  void update_config(const daemon::ApiConfig& config);
+  void update_config(const api::ApiConfig& config);
 
   // Routing, authentication and role: the admitted request, or the response refusing it.
   std::variant<Admitted, daemon::HttpResponse> admit(const daemon::HttpRequest& request,
@@ -63,8 +63,8 @@ class Api::Impl {
   boost::asio::io_context& io;
   ApiOptions options;
   const Clock& clock;
-  daemon::Logger& log;
-  daemon::Metrics& metrics;
+  Logger& log;
+  Metrics& metrics;
   Authenticator auth;
   CommandBus bus;
   // Shared so that a socket closing after the Api is gone (the server destroys its connections

@@ -19,7 +19,7 @@ AuthResult other_tenant(std::string_view tenant) {
   return deny(404, "other_tenant", "no tenant '" + std::string(tenant) + "'");
 }
 
-const daemon::ApiSigningKey* find_key(const daemon::ApiConfig& config, const std::string& tenant,
+const api::ApiSigningKey* find_key(const api::ApiConfig& config, const std::string& tenant,
                                       const std::string& kid) {
   auto t = config.tenants.find(tenant);
   if (t == config.tenants.end()) return nullptr;
@@ -38,11 +38,11 @@ daemon::HttpResponse Denial::response() const {
   return r;
 }
 
-Authenticator::Authenticator(const daemon::ApiConfig& config, const Clock& clock)
-    : clock_(clock), config_(std::make_shared<const daemon::ApiConfig>(config)) {}
+Authenticator::Authenticator(const api::ApiConfig& config, const Clock& clock)
+    : clock_(clock), config_(std::make_shared<const api::ApiConfig>(config)) {}
 
-void Authenticator::update(const daemon::ApiConfig& config) {
-  auto fresh = std::make_shared<const daemon::ApiConfig>(config);
+void Authenticator::update(const api::ApiConfig& config) {
+  auto fresh = std::make_shared<const api::ApiConfig>(config);
   std::lock_guard lock(mutex_);
   config_ = std::move(fresh);
 }
@@ -57,7 +57,7 @@ AuthResult Authenticator::authenticate(std::string_view tenant, std::string_view
 // not a 401, whatever tenant the URL names.
 AuthResult Authenticator::authenticate_static(std::string_view tenant,
                                               std::string_view token) const {
-  std::shared_ptr<const daemon::ApiConfig> config;
+  std::shared_ptr<const api::ApiConfig> config;
   {
     std::lock_guard lock(mutex_);
     config = config_;
@@ -78,7 +78,7 @@ AuthResult Authenticator::authenticate_signed(std::string_view tenant,
   auto parsed = parse_signed_token(token);
   if (!parsed) return deny(401, "malformed", parsed.error().message);
   const TokenClaims& c = parsed->claims;
-  std::shared_ptr<const daemon::ApiConfig> config;
+  std::shared_ptr<const api::ApiConfig> config;
   {
     std::lock_guard lock(mutex_);
     config = config_;

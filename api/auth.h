@@ -10,12 +10,12 @@
 #include <string_view>
 
 #include "common/clock.h"
-#include "daemon/config.h"
-#include "daemon/http_types.h"
+#include "api/config.h"
+#include "daemon/http/types.h"
 
 namespace omniroute::api {
 
-using daemon::ApiRole;
+using api::ApiRole;
 
 // An authenticated caller.
 struct Principal {
@@ -46,8 +46,8 @@ struct AuthResult {
 // Thread-safe; update() swaps the tenants' tokens and keys at a config reload.
 class Authenticator {
  public:
-  Authenticator(const daemon::ApiConfig& config, const Clock& clock);
-  void update(const daemon::ApiConfig& config);
+  Authenticator(const api::ApiConfig& config, const Clock& clock);
+  void update(const api::ApiConfig& config);
 
   // `tenant` is the one in the URL. A token valid for another tenant is answered as if the
   // tenant did not exist (404), so the API never confirms another tenant's name.
@@ -63,7 +63,7 @@ class Authenticator {
 
   const Clock& clock_;
   mutable std::mutex mutex_;  // guards the pointer only
-  std::shared_ptr<const daemon::ApiConfig> config_;
+  std::shared_ptr<const api::ApiConfig> config_;
 };
 
 // Role order: agent < supervisor < admin.

@@ -2,12 +2,12 @@
 // live here so that handlers get only valid values.
 #include "api/bodies.h"
 
-#include "daemon/router_command.h"
+#include "daemon/router/command.h"
 
 namespace omniroute::api {
 namespace {
 
-// Ids, reasons and notes take the router's limits (daemon/router_command.h), so that what the
+// Ids, reasons and notes take the router's limits (daemon/router/command.h), so that what the
 // API accepts the router accepts too; reply texts are customer-facing content, bounded more
 // tightly here than the router's ceiling.
 using daemon::kMaxIdBytes;

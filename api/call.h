@@ -14,13 +14,16 @@
 #include "api/routes.h"
 #include "common/clock.h"
 #include "common/result.h"
-#include "daemon/http_types.h"
-#include "daemon/keys.h"
+#include "daemon/http/types.h"
+#include "daemon/redis/keys.h"
 #include "routing/rules.h"
+
+namespace omniroute {
+class Logger;
+}  // namespace omniroute
 
 namespace omniroute::daemon {
 class RedisClient;
-class Logger;
 }  // namespace omniroute::daemon
 
 namespace omniroute::api {
@@ -31,7 +34,7 @@ struct Services {
   daemon::RedisClient& redis;
   CommandBus& bus;
   const Clock& clock;
-  daemon::Logger& log;
+  Logger& log;
   std::string prefix;
 
   // The rules this instance knows (the queues' SLA and skills for the queue view); may be null.

@@ -6,10 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/log.h"
 #include "common/ulid.h"
-#include "daemon/http_types.h"
-#include "daemon/log.h"
-#include "daemon/redis_client.h"
+#include "daemon/http/types.h"
+#include "daemon/redis/client.h"
 
 namespace omniroute::api {
 namespace {
@@ -30,7 +30,7 @@ struct CommandBus::Pending {
 };
 
 CommandBus::CommandBus(boost::asio::io_context& io, daemon::RedisClient& redis, const Clock& clock,
-                       std::chrono::milliseconds timeout, daemon::Logger& log)
+                       std::chrono::milliseconds timeout, Logger& log)
     : io_(io), redis_(redis), clock_(clock), log_(log), timeout_(timeout) {}
 
 CommandBus::~CommandBus() {
@@ -65,7 +65,7 @@ std::shared_ptr<CommandBus::Pending> CommandBus::take(const std::string& id) {
 }
 
 void CommandBus::submit(const daemon::TenantKeys& keys, const Principal& who,
-                        boost::json::object command, CommandDone done) {
+                        daemon::Command command, CommandDone done) {
   const std::string id = make_ulid(clock_.now_unix_ms());
   auto pending = std::make_shared<Pending>(io_, std::move(done));
   std::chrono::milliseconds timeout;
@@ -76,15 +76,15 @@ void CommandBus::submit(const daemon::TenantKeys& keys, const Principal& who,
   }
   // The router refuses the command after this moment, so a client that got its 504 never sees
   // the command applied later (docs/commands.md).
-  command["actor"] = who.actor();
-  command["role"] = std::string(daemon::to_string(who.role));
-  command["expires_ms"] = clock_.now_unix_ms() + timeout.count();
+  command.actor = who.actor();
+  command.role = std::string(to_string(who.role));
+  command.expires_ms = clock_.now_unix_ms() + timeout.count();
   pending->timer.expires_after(timeout);
   pending->timer.async_wait([this, id](const boost::system::error_code& ec) {
     if (!ec) expire(id);
   });
   redis_.command({"XADD", keys.commands(), "MAXLEN", "~", kCommandsMaxlen, "*", "id", id, "c",
-                  boost::json::serialize(command)},
+                  daemon::serialize_command(command)},
                  [this, id](Result<daemon::RedisReply> reply) {
                    if (reply && !reply->is_error()) return;
                    auto p = take(id);

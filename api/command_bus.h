@@ -2,7 +2,6 @@
 // expiry, then wait for the result the tenant's tail brings back, or answer 504 at the timeout.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -13,15 +12,19 @@
 
 #include "api/auth.h"
 #include "common/clock.h"
-#include "daemon/keys.h"
+#include "daemon/redis/keys.h"
+#include "daemon/router/command.h"
 
 namespace boost::asio {
 class io_context;
 }
 
+namespace omniroute {
+class Logger;
+}  // namespace omniroute
+
 namespace omniroute::daemon {
 class RedisClient;
-class Logger;
 }  // namespace omniroute::daemon
 
 namespace omniroute::api {
@@ -38,13 +41,13 @@ using CommandDone = std::function<void(CommandReply)>;
 class CommandBus {
  public:
   CommandBus(boost::asio::io_context& io, daemon::RedisClient& redis, const Clock& clock,
-             std::chrono::milliseconds timeout, daemon::Logger& log);
+             std::chrono::milliseconds timeout, Logger& log);
   ~CommandBus();  // answers whatever is still pending with 503
   CommandBus(const CommandBus&) = delete;
   CommandBus& operator=(const CommandBus&) = delete;
 
-  // `command` holds `op` and its fields; actor, role and expires_ms are added here.
-  void submit(const daemon::TenantKeys& keys, const Principal& who, boost::json::object command,
+  // `command` holds `op` and its fields; actor, role and expires_ms are set here.
+  void submit(const daemon::TenantKeys& keys, const Principal& who, daemon::Command command,
               CommandDone done);
 
   // A result entry from the tail; ids nobody waits for (other instances', timed out) are
@@ -62,7 +65,7 @@ class CommandBus {
   boost::asio::io_context& io_;
   daemon::RedisClient& redis_;
   const Clock& clock_;
-  daemon::Logger& log_;
+  Logger& log_;
   mutable std::mutex mutex_;  // guards pending_ and timeout_
   std::chrono::milliseconds timeout_;
   std::map<std::string, std::shared_ptr<Pending>> pending_;

@@ -1,7 +1,5 @@
 // The routes that change routing state: each turns its body into a command of
 // docs/commands.md, submits it, and answers with the router's result as it comes.
-#include <boost/json/serialize.hpp>
-
 #include "api/bodies.h"
 #include "api/call.h"
 #include "api/command_bus.h"
@@ -9,41 +7,45 @@
 namespace omniroute::api {
 namespace {
 
-using boost::json::object;
+using daemon::Command;
+using daemon::CommandOp;
 
-template <class T>
-object map_object(const std::map<std::string, T>& m) {
-  object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
+Command command(CommandOp op, std::string agent = {}, std::string contact = {}) {
+  Command c;
+  c.op = op;
+  c.agent = std::move(agent);
+  c.contact = std::move(contact);
+  return c;
 }
 
-Result<object> agent_command(const Call& call) {
+Result<Command> agent_command(const Call& call) {
   const std::string& agent = call.param("agent");
   switch (call.route->id) {
     case RouteId::agent_patch: {
       auto b = parse_agent_patch(call.body);
       if (!b) return b.error();
-      object c{{"op", "update_agent"}, {"agent", agent}};
-      if (b->skills) c["skills"] = map_object(*b->skills);
-      if (b->capacity_by_channel) c["capacity_by_channel"] = map_object(*b->capacity_by_channel);
-      if (b->total_capacity) c["total_capacity"] = *b->total_capacity;
+      Command c = command(CommandOp::update_agent, agent);
+      c.skills = b->skills;
+      c.capacity_by_channel = b->capacity_by_channel;
+      if (b->total_capacity) c.total_capacity = static_cast<int>(*b->total_capacity);
       return c;
     }
     case RouteId::agent_sign_in:
     case RouteId::agent_sign_out: {
       if (auto b = parse_empty(call.body); !b) return b.error();
       const bool in = call.route->id == RouteId::agent_sign_in;
-      return object{{"op", "presence"},
-                    {"agent", agent},
-                    {"presence", in ? "away" : "offline"},
-                    {"reason", in ? "signed-in" : "signed-out"}};
+      Command c = command(CommandOp::presence, agent);
+      c.presence = in ? "away" : "offline";
+      c.reason = in ? "signed-in" : "signed-out";
+      return c;
     }
     case RouteId::agent_presence: {
       auto b = parse_presence(call.body);
       if (!b) return b.error();
-      return object{
-          {"op", "presence"}, {"agent", agent}, {"presence", b->presence}, {"reason", b->reason}};
+      Command c = command(CommandOp::presence, agent);
+      c.presence = b->presence;
+      c.reason = b->reason;
+      return c;
     }
     default:
       return make_error(Errc::internal, "not an agent command");
@@ -52,60 +54,57 @@ Result<object> agent_command(const Call& call) {
 
 // accept, reject, complete and reply act as the agent holding the contact: only an agent token
 // has one (a supervisor transfers or closes instead).
-Result<object> contact_command(const Call& call) {
-  const std::string& contact = call.param("contact");
+Result<Command> contact_command(const Call& call) {
   const RouteId id = call.route->id;
   const bool needs_agent = id == RouteId::contact_accept || id == RouteId::contact_reject ||
                            id == RouteId::contact_complete || id == RouteId::contact_reply;
   if (needs_agent && call.who.role != ApiRole::agent) {
     return make_error(Errc::forbidden, "only the agent offered or holding the contact may do this");
   }
-  object c{{"contact", contact}};
-  if (call.who.role == ApiRole::agent) c["agent"] = call.who.agent;
+  const std::string agent = call.who.role == ApiRole::agent ? call.who.agent : "";
+  auto contact = [&](CommandOp op) { return command(op, agent, call.param("contact")); };
   switch (id) {
-    case RouteId::contact_accept:
+    case RouteId::contact_accept: {
       if (auto b = parse_empty(call.body); !b) return b.error();
-      c["op"] = "accept";
-      return c;
+      return contact(CommandOp::accept);
+    }
     case RouteId::contact_reject: {
       auto b = parse_reject(call.body);
       if (!b) return b.error();
-      c["op"] = "reject";
-      c["reason"] = b->reason;
+      Command c = contact(CommandOp::reject);
+      c.reason = b->reason;
       return c;
     }
     case RouteId::contact_complete: {
       auto b = parse_complete(call.body);
       if (!b) return b.error();
-      c["op"] = "complete";
-      c["wrap_up_code"] = b->wrap_up_code;
-      c["note"] = b->note;
+      Command c = contact(CommandOp::complete);
+      c.wrap_up_code = b->wrap_up_code;
+      c.note = b->note;
       return c;
     }
     case RouteId::contact_transfer: {
       auto b = parse_transfer(call.body);
       if (!b) return b.error();
-      c["op"] = "transfer";
-      if (!c.contains("agent")) c["agent"] = "";
-      if (!b->queue.empty()) c["queue"] = b->queue;
-      if (!b->agent.empty()) c["to_agent"] = b->agent;
-      c["reason"] = b->reason;
+      Command c = contact(CommandOp::transfer);
+      c.queue = b->queue;
+      c.to_agent = b->agent;
+      c.reason = b->reason;
       return c;
     }
     case RouteId::contact_reply: {
       auto b = parse_reply(call.body);
       if (!b) return b.error();
-      c["op"] = "reply";
-      c["text"] = b->text;
-      if (!b->client_id.empty()) c["client_id"] = b->client_id;
+      Command c = contact(CommandOp::reply);
+      c.text = b->text;
+      c.client_id = b->client_id;
       return c;
     }
     case RouteId::contact_close: {
       auto b = parse_close(call.body);
       if (!b) return b.error();
-      c.erase("agent");
-      c["op"] = "close";
-      c["reason"] = b->reason;
+      Command c = command(CommandOp::close, "", call.param("contact"));
+      c.reason = b->reason;
       return c;
     }
     default:
@@ -113,7 +112,7 @@ Result<object> contact_command(const Call& call) {
   }
 }
 
-Result<object> command_of(const Call& call) {
+Result<Command> command_of(const Call& call) {
   switch (call.route->id) {
     case RouteId::agent_patch:
     case RouteId::agent_sign_in:
@@ -122,7 +121,7 @@ Result<object> command_of(const Call& call) {
       return agent_command(call);
     case RouteId::rules_reload:
       if (auto b = parse_empty(call.body); !b) return b.error();
-      return object{{"op", "reload_rules"}};
+      return command(CommandOp::reload_rules);
     default:
       return contact_command(call);
   }

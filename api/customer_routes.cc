@@ -8,7 +8,7 @@
 #include "api/bodies.h"
 #include "api/call.h"
 #include "api/redis_reads.h"
-#include "daemon/identity.h"
+#include "daemon/router/identity.h"
 
 namespace omniroute::api {
 namespace {

@@ -1,10 +1,10 @@
-// Record reads. The records are the router's JSON (daemon/routing_redis_store.h), parsed with
+// Record reads. The records are the router's JSON (daemon/router/records.h), parsed with
 // the router's own parsers so both sides agree on the format.
 #include "api/redis_reads.h"
 
 #include <algorithm>
 
-#include "daemon/routing_redis_store.h"
+#include "daemon/router/records.h"
 
 namespace omniroute::api {
 

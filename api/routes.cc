@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "daemon/keys.h"
+#include "daemon/redis/keys.h"
 
 namespace omniroute::api {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/http_types.h"
+#include "daemon/http/types.h"
 
 namespace omniroute::api {
 

@@ -8,8 +8,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
 
-#include "daemon/log.h"
-#include "daemon/metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
 
 namespace omniroute::api {
 
@@ -17,7 +17,7 @@ using daemon::RedisReply;
 
 struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
   Impl(boost::asio::io_context& io, TailOptions o, daemon::TenantKeys k, TailSinks s,
-       daemon::Logger& l)
+       Logger& l)
       : options(std::move(o)),
         keys(std::move(k)),
         sinks(std::move(s)),
@@ -45,8 +45,8 @@ struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
   TailOptions options;
   daemon::TenantKeys keys;
   TailSinks sinks;
-  daemon::Logger& log;
-  daemon::Metrics metrics;  // the tail's own connection stats stay out of /metrics
+  Logger& log;
+  Metrics metrics;  // the tail's own connection stats stay out of /metrics
   daemon::RedisClient redis;
   boost::asio::steady_timer timer;
   std::string results_cursor = "0-0";
@@ -149,7 +149,7 @@ void TenantTail::Impl::dispatch_result(const RedisReply& fields) {
 }
 
 TenantTail::TenantTail(boost::asio::io_context& io, TailOptions options, daemon::TenantKeys keys,
-                       TailSinks sinks, daemon::Logger& log)
+                       TailSinks sinks, Logger& log)
     : impl_(
           std::make_shared<Impl>(io, std::move(options), std::move(keys), std::move(sinks), log)) {}
 

@@ -8,13 +8,13 @@
 #include <memory>
 #include <string>
 
-#include "daemon/keys.h"
-#include "daemon/redis_client.h"
+#include "daemon/redis/keys.h"
+#include "daemon/redis/client.h"
 
-namespace omniroute::daemon {
+namespace omniroute {
 class Logger;
 class Metrics;
-}  // namespace omniroute::daemon
+}  // namespace omniroute
 
 namespace omniroute::api {
 
@@ -35,7 +35,7 @@ struct TailOptions {
 class TenantTail {
  public:
   TenantTail(boost::asio::io_context& io, TailOptions options, daemon::TenantKeys keys,
-             TailSinks sinks, daemon::Logger& log);
+             TailSinks sinks, Logger& log);
   ~TenantTail();
   TenantTail(const TenantTail&) = delete;
   TenantTail& operator=(const TenantTail&) = delete;

@@ -4,7 +4,7 @@
 #include <boost/json.hpp>
 
 #include "common/crypto.h"
-#include "daemon/strict_json.h"
+#include "common/strict_json.h"
 
 namespace omniroute::api {
 namespace {
@@ -16,7 +16,7 @@ Error malformed(std::string why) {
 // The claims as JSON; unknown, repeated or missing keys, wrong types, values over their limits:
 // the token is refused whole.
 Result<TokenClaims> claims_from_json(std::string_view text) {
-  auto value = daemon::parse_strict_json(text, {.max_bytes = kMaxTokenBytes, .max_depth = 2});
+  auto value = parse_strict_json(text, {.max_bytes = kMaxTokenBytes, .max_depth = 2});
   if (!value) return malformed("payload " + value.error().message);
   if (!value->is_object()) return malformed("payload is not a JSON object");
   const auto& o = value->as_object();
@@ -35,7 +35,7 @@ Result<TokenClaims> claims_from_json(std::string_view text) {
     return malformed("kid, tenant, role and sub must be strings of 1.." +
                      std::to_string(kMaxClaimBytes) + " bytes");
   }
-  auto parsed_role = daemon::parse_api_role(role);
+  auto parsed_role = api::parse_api_role(role);
   if (!parsed_role) return malformed("unknown role");
   c.role = *parsed_role;
   auto* exp = o.if_contains("exp");
@@ -77,7 +77,7 @@ std::string sign_token(const TokenClaims& claims, std::string_view secret) {
   boost::json::object o;
   o["kid"] = claims.kid;
   o["tenant"] = claims.tenant;
-  o["role"] = std::string(daemon::to_string(claims.role));
+  o["role"] = std::string(to_string(claims.role));
   o["sub"] = claims.sub;
   o["exp"] = claims.exp;
   std::string signed_part = "v1." + base64url_encode(boost::json::serialize(o));

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "daemon/config.h"
+#include "api/config.h"
 
 namespace omniroute::api {
 
@@ -22,7 +22,7 @@ inline constexpr std::int64_t kMaxTokenExp = 253'402'300'799;
 struct TokenClaims {
   std::string kid;     // which of the tenant's signing keys signed it
   std::string tenant;  // the only tenant it is valid for
-  daemon::ApiRole role = daemon::ApiRole::agent;
+  api::ApiRole role = api::ApiRole::agent;
   std::string sub;       // the agent id for role agent, else a name for logs and commands
   std::int64_t exp = 0;  // unix seconds
 };

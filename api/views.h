@@ -6,13 +6,13 @@
 #include <map>
 #include <string>
 
-#include "daemon/routing_views.h"
+#include "daemon/router/views.h"
 #include "omniroute/v1/assignment.pb.h"
 #include "routing/store.h"
 
 namespace omniroute::api {
 
-// The contact and agent shapes are the router's (daemon/routing_views.h), so command results
+// The contact and agent shapes are the router's (daemon/router/views.h), so command results
 // and reads agree.
 using daemon::agent_view;
 using daemon::contact_view;

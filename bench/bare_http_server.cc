@@ -30,10 +30,10 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/redis_client.h"
-#include "daemon/redis_url.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "daemon/redis/client.h"
+#include "daemon/redis/url.h"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context ioc(static_cast<int>(threads));
-  omniroute::daemon::Logger logger(omniroute::daemon::LogLevel::warn);
-  omniroute::daemon::Metrics metrics;
+  omniroute::Logger logger(omniroute::LogLevel::warn);
+  omniroute::Metrics metrics;
   std::unique_ptr<RedisClient> redis;
   if (!redis_url.empty()) {
     auto endpoint = omniroute::daemon::parse_redis_url(redis_url);

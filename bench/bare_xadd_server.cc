@@ -16,14 +16,15 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/http_server.h"
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/redis_client.h"
-#include "daemon/redis_url.h"
+#include "daemon/http/server.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "daemon/redis/client.h"
+#include "daemon/redis/url.h"
 
 namespace {
 
+using namespace omniroute;
 using namespace omniroute::daemon;
 using omniroute::Result;
 

@@ -87,7 +87,7 @@ stop() {  # stop PID: SIGTERM and wait
 HAVE_BARE_HTTP=0
 [[ -f $ROOT/bench/bare_http_server.cc ]] && HAVE_BARE_HTTP=1
 HAVE_OMNIROUTE=0
-[[ -f $ROOT/daemon/main.cc ]] && HAVE_OMNIROUTE=1
+[[ -f $ROOT/daemon/app/main.cc ]] && HAVE_OMNIROUTE=1
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
   say "building (Release) in $BUILD"
   targets=(loadgen bare_xadd_server)

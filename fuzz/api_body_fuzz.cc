@@ -1,7 +1,7 @@
 // Fuzz target for the API's strict request bodies (api/json_body.h, api/bodies.h): any bytes are
 // a body or a clean refusal; every body type is tried on every input. An accepted body has no
 // key its type does not know and no value over its limit, and it reads the same after a round
-// trip through its serialization. (Repeated keys are refused before: daemon/strict_json.h.)
+// trip through its serialization. (Repeated keys are refused before: common/strict_json.h.)
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
@@ -12,7 +12,7 @@
 
 #include "api/bodies.h"
 #include "api/json_body.h"
-#include "daemon/router_command.h"
+#include "daemon/router/command.h"
 
 using namespace omniroute;
 using namespace omniroute::api;

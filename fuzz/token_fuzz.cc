@@ -26,7 +26,7 @@ constexpr std::int64_t kNowMs = 1'700'000'000'000;
 const Authenticator& authenticator() {
   static ManualClock clock(kNowMs);
   static const Authenticator instance = [] {
-    daemon::ApiConfig c;
+    api::ApiConfig c;
     c.tenants["demo"].signing_keys = {{"k1", std::string(kSecret)}};
     c.tenants["other"].signing_keys = {{"k2", "another-key-of-another-tenant-000"}};
     return Authenticator(c, clock);

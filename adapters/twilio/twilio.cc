@@ -1,5 +1,5 @@
 // Twilio Programmable Messaging adapter: signature scheme and field mapping as described in
-// /work/shared/vendor-formats.md §1 and docs/adapters.md.
+// docs/adapters.md ("Twilio Programmable Messaging").
 #include "adapters/twilio/twilio.h"
 
 #include <algorithm>

@@ -14,11 +14,11 @@
 #include "api/token.h"
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "daemon/http_server.h"
-#include "daemon/log.h"
-#include "daemon/metrics.h"
-#include "daemon/redis_client.h"
-#include "daemon/router.h"
+#include "daemon/http/server.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "daemon/redis/client.h"
+#include "daemon/router/router.h"
 #include "omniroute/v1/contact_event.pb.h"
 #include "routing/rules_yaml.h"
 #include "tests/support/http_client.h"
@@ -73,12 +73,12 @@ bool eventually(Predicate done) {
   return true;
 }
 
-inline daemon::ApiConfig api_config() {
-  daemon::ApiConfig c;
+inline api::ApiConfig api_config() {
+  api::ApiConfig c;
   c.command_timeout = std::chrono::milliseconds(300);
   c.max_body_bytes = 2048;
   c.web_root = std::string(OMNIROUTE_SOURCE_DIR) + "/web";
-  using R = daemon::ApiRole;
+  using R = api::ApiRole;
   c.tenants["demo"].tokens = {{sha256_hex("ana-token"), R::agent, "ana", "ana"},
                               {sha256_hex("bob-token"), R::agent, "bob", "bob"},
                               {sha256_hex("sup-token"), R::supervisor, "sup", ""},
@@ -90,7 +90,7 @@ inline daemon::ApiConfig api_config() {
 }
 
 struct ApiFixture {
-  explicit ApiFixture(bool with_router = true) : log(daemon::LogLevel::error) {
+  explicit ApiFixture(bool with_router = true) : log(LogLevel::error) {
     daemon::HttpServerOptions so;
     so.port = 0;
     so.threads = 2;
@@ -171,14 +171,14 @@ struct ApiFixture {
     return call("GET", path, token);
   }
 
-  std::string signed_token(std::string sub, daemon::ApiRole role, std::int64_t exp_secs) {
+  std::string signed_token(std::string sub, api::ApiRole role, std::int64_t exp_secs) {
     return omniroute::api::sign_token({"k1", "demo", role, std::move(sub), exp_secs}, kSigningKey);
   }
 
   RedisServer redis;
   ManualClock clock{1'700'000'000'000};
-  daemon::Logger log;
-  daemon::Metrics metrics;
+  Logger log;
+  Metrics metrics;
   std::shared_ptr<const routing::Rules> rules;
   std::unique_ptr<daemon::HttpServer> server;
   std::unique_ptr<daemon::RedisClient> redis_client;

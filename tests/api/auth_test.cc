@@ -19,8 +19,8 @@ std::string sha256_hex(std::string_view token) {
   return crypto::hex_encode(crypto::digest(crypto::Digest::sha256, token));
 }
 
-daemon::ApiConfig config() {
-  daemon::ApiConfig c;
+api::ApiConfig config() {
+  api::ApiConfig c;
   c.tenants["demo"].tokens = {{sha256_hex("alice-token"), ApiRole::agent, "alice", "alice"},
                               {sha256_hex("ops-token"), ApiRole::supervisor, "ops", ""}};
   c.tenants["demo"].signing_keys = {{"k1", kSecret}};

@@ -33,7 +33,7 @@ TEST_CASE("GET /me says who the token is; no token, an unknown token and an expi
   CHECK(none.status == 401);
   CHECK(none.header("www-authenticate") == "Bearer");
   CHECK(f.get(kT + "/me", "nope").status == 401);
-  const auto token = f.signed_token("ana", daemon::ApiRole::agent, 1'700'000'010);
+  const auto token = f.signed_token("ana", api::ApiRole::agent, 1'700'000'010);
   CHECK(body_of(f.get(kT + "/me", token)).at("expires_ms").as_int64() == 1'700'000'010'000);
   f.clock.advance(std::chrono::seconds(10));
   auto expired = f.get(kT + "/me", token);

@@ -55,7 +55,7 @@ TEST_CASE("the agent socket says hello with the current work, then offers as the
 
 TEST_CASE("a socket whose token expires is closed with 4001") {
   ApiFixture f(false);
-  const auto token = f.signed_token("ana", daemon::ApiRole::agent, 1'700'000'060);
+  const auto token = f.signed_token("ana", api::ApiRole::agent, 1'700'000'060);
   Socket s(f.server->port(), kSocket + token);
   CHECK(s.read().at("type").as_string() == "hello");
   CHECK(f.api->close_expired_sockets() == 0);

@@ -7,7 +7,7 @@
 #include <map>
 #include <thread>
 
-#include "tests/daemon/router_test_support.h"
+#include "tests/daemon/router/test_support.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
