@@ -4,7 +4,6 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -12,6 +11,10 @@
 
 #include "routing/business_hours.h"
 #include "routing/model.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace omniroute::routing {
 
@@ -44,7 +47,10 @@ struct Conditions {
   std::vector<std::string> languages;   // BCP 47 prefixes, lower case: "zh" matches "zh-CN"
   std::vector<std::string> recipients;  // the address that received the message
   std::vector<std::string> keywords;    // lower case (ASCII); matched as substrings
-  std::optional<std::regex> regex;
+  // Compiled once at load: case-insensitive, UTF-8, searched (not fully matched) over the subject
+  // and the text. RE2 matches in linear time and is safe to use from several threads at once;
+  // shared, so that copies of the rules share one compiled pattern.
+  std::shared_ptr<const re2::RE2> regex;
   std::string regex_source;
   // attribute name → accepted values (one value: equals; several: one of).
   std::vector<std::pair<std::string, std::vector<std::string>>> attributes;

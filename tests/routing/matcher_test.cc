@@ -143,7 +143,7 @@ TEST_CASE("a keyword never matches across a split UTF-8 character") {
   CHECK(route(event(v1::CHANNEL_WECHAT, "抗诉")).rule == "default");
 }
 
-TEST_CASE("a regex condition matches the text with ECMAScript syntax, case-insensitively") {
+TEST_CASE("a regex condition matches the text with RE2 syntax, case-insensitively") {
   CHECK(route(event(v1::CHANNEL_WEBCHAT, "Where is ORDER #123456?")).rule == "by-regex");
   CHECK(route(event(v1::CHANNEL_WEBCHAT, "order 1234567")).rule == "default");
 }

@@ -184,7 +184,49 @@ TEST_CASE("an invalid regular expression is refused at its position, with the re
 )");
   CHECK_ERROR(errors,
               "t.yaml:17:19: rules[0].when.regex: invalid regular expression "
-              "/lawyer(s/: unmatched ( or )");
+              "/lawyer(s/: missing ): lawyer(s (RE2 syntax, which has no backreferences or "
+              "lookaround: https://github.com/google/re2/wiki/Syntax)");
+}
+
+TEST_CASE("a backreference or a lookaround is refused at its position, as not RE2 syntax") {
+  auto errors = errors_of(kHead + R"(rules:
+  - name: repeated
+    when: {regex: '(a)\1'}
+    then: {queue: general}
+  - name: lookahead
+    when: {regex: 'refund(?=ed)'}
+    then: {queue: general}
+  - name: lookbehind
+    when: {regex: '(?<!no )refund'}
+    then: {queue: general}
+  - name: default
+    then: {queue: general}
+)");
+  CHECK(errors.size() == 3);
+  CHECK_ERROR(errors,
+              "t.yaml:17:19: rules[0].when.regex: invalid regular expression /(a)\\1/: invalid "
+              "escape sequence: \\1 (RE2 syntax, which has no backreferences or lookaround: "
+              "https://github.com/google/re2/wiki/Syntax)");
+  CHECK_ERROR(errors,
+              "t.yaml:20:19: rules[1].when.regex: invalid regular expression /refund(?=ed)/: "
+              "invalid perl operator: (?= (RE2 syntax, which has no backreferences or "
+              "lookaround: https://github.com/google/re2/wiki/Syntax)");
+  CHECK_ERROR(errors,
+              "t.yaml:23:19: rules[2].when.regex: invalid regular expression /(?<!no )refund/: "
+              "invalid perl operator: (?< (RE2 syntax, which has no backreferences or "
+              "lookaround: https://github.com/google/re2/wiki/Syntax)");
+}
+
+TEST_CASE("a regex too large to compile within its memory budget is refused at its position") {
+  auto errors = errors_of(kHead + R"(tier_rules:
+  - name: letters
+    when: {regex: '\pL{1000}'}
+    set_tier: vip
+)" + kDefaultRule);
+  CHECK_ERROR(errors,
+              "t.yaml:17:19: tier_rules[0].when.regex: invalid regular expression "
+              "/\\pL{1000}/: pattern too large - compile failed (RE2 syntax, which has no "
+              "backreferences or lookaround: https://github.com/google/re2/wiki/Syntax)");
 }
 
 TEST_CASE("escalation steps must be in increasing order and each must do something") {

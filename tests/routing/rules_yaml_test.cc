@@ -109,7 +109,7 @@ TEST_CASE("rules keep their order, conditions and actions") {
   CHECK(complaints.then.priority_adjustment == 5);
   CHECK(complaints.then.tags == std::vector<std::string>{"complaint"});
   const Rule& legal = rules->rules[1];
-  CHECK(legal.when.regex.has_value());
+  CHECK(legal.when.regex != nullptr);
   CHECK(legal.then.sla_first_response == std::optional<Millis>(300s));
   CHECK(legal.then.extra_skills == std::vector<SkillRequirement>{{"complaints", 4}});
   CHECK(rules->tier_rules.at(0).set_tier == "vip");
