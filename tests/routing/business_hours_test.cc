@@ -1,8 +1,17 @@
-// Business hours and time zones: local time from TZif files (incl. DST and the POSIX footer
-// rule), weekly windows, holidays, and the ISO 8601 helpers the dry-run tools use.
+// Business hours and time zones: local time from the system's zone files through cctz (clock
+// changes, years past the zone file's table), weekly windows, holidays, and the ISO 8601 helpers
+// the dry-run tools use.
 #include "routing/business_hours.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
 
 using namespace omniroute::routing;
 
@@ -28,24 +37,40 @@ BusinessHours office_hours(const char* tz, const char* window) {
   return h;
 }
 
-// A TZif v2 file with no transitions and only a footer rule, to reach the footer code path
-// whatever the installed tzdata contains.
-std::string footer_only_tzif(const std::string& footer) {
-  auto header = [](std::string& out) {
-    out += "TZif2";
-    out.append(15, '\0');
-    for (int count : {0, 0, 0, 0, 1, 4}) {  // isut, isstd, leap, time, type, char
-      out += std::string{'\0', '\0', '\0', static_cast<char>(count)};
+// A private zone directory in $TZDIR for one test case; the previous $TZDIR comes back after.
+// cctz keeps every zone it loaded (or failed to load) by name, so each test zone needs its own.
+class ScopedTzdir {
+ public:
+  ScopedTzdir()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("omniroute-tzdir-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    if (const char* old = std::getenv("TZDIR")) old_ = old;
+    ::setenv("TZDIR", dir_.c_str(), 1);
+  }
+  ~ScopedTzdir() {
+    if (old_) {
+      ::setenv("TZDIR", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TZDIR");
     }
-  };
-  std::string out;
-  header(out);
-  out += std::string("\xff\xff\xb9\xb0\0\0", 6) + std::string("EST\0", 4);  // -18000, std
-  header(out);
-  out += std::string("\xff\xff\xb9\xb0\0\0", 6) + std::string("EST\0", 4);
-  out += "\n" + footer + "\n";
-  return out;
-}
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  ScopedTzdir(const ScopedTzdir&) = delete;
+  ScopedTzdir& operator=(const ScopedTzdir&) = delete;
+
+  void write(const std::string& name, const std::string& bytes) const {
+    const auto path = dir_ / name;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace
 
@@ -88,25 +113,43 @@ TEST_CASE("New York daylight time is right decades ahead, past the zone file's t
   CHECK(ny->utc_offset_at(2235621600) == -5 * 3600);  // 2040-11-04T06:00:00Z
 }
 
-TEST_CASE("a zone file's POSIX footer rule decides when it has no transitions") {
-  auto z = TimeZone::from_tzif("Test/Eastern", footer_only_tzif("EST5EDT,M3.2.0,M11.1.0"));
+TEST_CASE("zones are read from $TZDIR when it is set") {
+  ScopedTzdir tzdir;
+  std::ifstream in("/usr/share/zoneinfo/America/New_York", std::ios::binary);
+  REQUIRE(in);
+  tzdir.write("Test/Eastern", std::string(std::istreambuf_iterator<char>(in), {}));
+  auto z = TimeZone::load("Test/Eastern");
   REQUIRE(z.has_value());
+  CHECK((*z)->name() == "Test/Eastern");
   CHECK((*z)->utc_offset_at(1741503599) == -5 * 3600);
   CHECK((*z)->utc_offset_at(1741503600) == -4 * 3600);
-  auto fixed = TimeZone::from_tzif("Test/Fixed", footer_only_tzif("<+08>-8"));
-  REQUIRE(fixed.has_value());
-  CHECK((*fixed)->utc_offset_at(0) == 8 * 3600);
+  // Not in this $TZDIR. No other test loads it: cctz remembers a failed name for the process.
+  CHECK_FALSE(TimeZone::load("Asia/Ho_Chi_Minh").has_value());
 }
 
 TEST_CASE("damaged zone files and unknown zone names are refused with a reason") {
-  CHECK_FALSE(TimeZone::from_tzif("x", "TZif2").has_value());
-  CHECK_FALSE(TimeZone::from_tzif("x", footer_only_tzif("EST5EDT,M13.2.0,M11.1.0")).has_value());
+  {
+    ScopedTzdir tzdir;
+    tzdir.write("Test/Truncated", "TZif2");
+    auto truncated = TimeZone::load("Test/Truncated");
+    REQUIRE_FALSE(truncated.has_value());
+    CHECK_THAT(truncated.error().message,
+               Catch::Contains("time zone 'Test/Truncated': " + tzdir.path("Test/Truncated") +
+                               " is not a valid zone file"));
+    tzdir.write("Test/Text", "Etc/UTC\n");
+    CHECK_FALSE(TimeZone::load("Test/Text").has_value());
+  }
   auto missing = TimeZone::load("Mars/Olympus_Mons");
   REQUIRE_FALSE(missing.has_value());
   CHECK_THAT(missing.error().message, Catch::Contains("unknown time zone 'Mars/Olympus_Mons'"));
   auto escape = TimeZone::load("../../etc/passwd");
   REQUIRE_FALSE(escape.has_value());
   CHECK_THAT(escape.error().message, Catch::Contains("not an IANA time zone name"));
+  // cctz's own name forms are not IANA names either.
+  CHECK_FALSE(TimeZone::load("file:/etc/passwd").has_value());
+  CHECK_FALSE(TimeZone::load("libc:localtime").has_value());
+  CHECK_FALSE(TimeZone::load("Fixed/UTC+08:00:00").has_value());
+  CHECK_FALSE(TimeZone::load("America").has_value());  // a directory, not a zone
 }
 
 TEST_CASE("a queue is open inside its weekday windows in its own zone and closed outside") {
