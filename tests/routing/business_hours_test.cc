@@ -183,6 +183,55 @@ TEST_CASE("New York office hours follow the clock change: 13:30Z is 8:30 before 
   CHECK(h.is_open(at("2025-03-10T13:30:00Z")));        // Monday, EDT
 }
 
+TEST_CASE("New York's spring-forward hour does not exist: 01:59:59 EST is followed by 03:00 EDT") {
+  auto ny = zone("America/New_York");
+  LocalTime before = ny->to_local(at("2025-03-09T06:59:59Z"));
+  CHECK(before.minute_of_day == 60 + 59);
+  CHECK(before.second == 59);
+  CHECK(before.utc_offset_secs == -5 * 3600);
+  LocalTime after = ny->to_local(at("2025-03-09T07:00:00Z"));
+  CHECK(after.minute_of_day == 3 * 60);
+  CHECK(after.second == 0);
+  CHECK(after.utc_offset_secs == -4 * 3600);
+  CHECK(after.date_key() == 20250309);
+  CHECK(after.weekday == 6);  // Sunday
+  // A Sunday window inside the skipped hour never opens that day; the next opening is a week on.
+  BusinessHours h;
+  h.zone = ny;
+  h.weekly[6].push_back(*parse_daily_window("02:00-03:00"));
+  CHECK(next_transition(h, at("2025-03-08T12:00:00Z")) == at("2025-03-16T02:00:00-04:00"));
+}
+
+TEST_CASE("New York's fall-back hour comes twice, and a window over it stays open through both") {
+  auto ny = zone("America/New_York");
+  LocalTime first = ny->to_local(at("2025-11-02T05:30:00Z"));
+  LocalTime second = ny->to_local(at("2025-11-02T06:30:00Z"));
+  CHECK(first.minute_of_day == 90);  // 01:30 EDT
+  CHECK(first.utc_offset_secs == -4 * 3600);
+  CHECK(second.minute_of_day == 90);  // 01:30 EST
+  CHECK(second.utc_offset_secs == -5 * 3600);
+  BusinessHours h;
+  h.zone = ny;
+  h.weekly[6].push_back(*parse_daily_window("01:00-02:00"));
+  CHECK(next_transition(h, at("2025-11-02T04:30:00Z")) == at("2025-11-02T05:00:00Z"));  // 01:00 EDT
+  CHECK(h.is_open(at("2025-11-02T06:15:00Z")));  // 01:15 EST, the second time round
+  CHECK(next_transition(h, at("2025-11-02T05:00:00Z")) == at("2025-11-02T07:00:00Z"));  // 02:00 EST
+}
+
+TEST_CASE("Europe/London is on BST from the last Sunday of March to the last Sunday of October") {
+  auto london = zone("Europe/London");
+  CHECK(london->utc_offset_at(1743296399) == 0);     // 2025-03-30T00:59:59Z, 00:59:59 GMT
+  CHECK(london->utc_offset_at(1743296400) == 3600);  // 02:00 BST
+  CHECK(london->utc_offset_at(1761440399) == 3600);  // 2025-10-26T00:59:59Z, 01:59:59 BST
+  CHECK(london->utc_offset_at(1761440400) == 0);     // back to 01:00 GMT
+  BusinessHours h = office_hours("Europe/London", "09:00-17:00");
+  CHECK_FALSE(h.is_open(at("2025-03-28T08:30:00Z")));  // Friday 08:30 GMT
+  CHECK(h.is_open(at("2025-03-31T08:30:00Z")));        // Monday 09:30 BST
+  CHECK(next_transition(h, at("2025-03-28T17:00:00Z")) == at("2025-03-31T08:00:00Z"));
+  CHECK(next_transition(h, at("2025-10-24T12:00:00Z")) == at("2025-10-24T16:00:00Z"));  // 17:00 BST
+  CHECK(next_transition(h, at("2025-10-24T16:00:00Z")) == at("2025-10-27T09:00:00Z"));  // 09:00 GMT
+}
+
 TEST_CASE("hours, dates and weekday ranges parse strictly") {
   CHECK(parse_clock_minutes("09:30") == 570);
   CHECK(parse_clock_minutes("24:00") == 1440);
