@@ -1,25 +1,15 @@
 // Fuzz target for the routing rules reader: any bytes must yield either valid rules or errors,
 // never a crash or a hang. Valid rules are then matched against events whose text is the input,
-// which also exercises the regex/keyword scans; inputs starting "TZif" go to the zone reader.
+// which also exercises the regex/keyword scans. (Zone files are read by cctz, not fuzzed here.)
 #include <cstdint>
 #include <string_view>
 
-#include "routing/business_hours.h"
 #include "routing/matcher.h"
 #include "routing/rules_yaml.h"
 
 using namespace omniroute::routing;
 
 namespace {
-
-void fuzz_time_zone(std::string_view bytes) {
-  auto zone = TimeZone::from_tzif("Fuzz/Zone", bytes);
-  if (!zone) return;
-  for (TimePoint t : {TimePoint{0}, TimePoint{1'736'157'600'000}, TimePoint{2'215'062'000'000},
-                      TimePoint{-9'000'000'000'000'000}, TimePoint{9'000'000'000'000'000}}) {
-    (void)(*zone)->to_local(t);
-  }
-}
 
 void fuzz_rules(std::string_view bytes) {
   auto parsed = parse_rules(bytes, "fuzz.yaml");
@@ -39,10 +29,6 @@ void fuzz_rules(std::string_view bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  if (bytes.substr(0, 4) == "TZif") {
-    fuzz_time_zone(bytes);
-  } else {
-    fuzz_rules(bytes);
-  }
+  fuzz_rules(bytes);
   return 0;
 }

@@ -1,15 +1,12 @@
-// Local time for routing: TZif zones (transition table + POSIX footer rule), business hours,
-// ISO 8601. Civil-date arithmetic uses C++20 <chrono> calendar types, which g++ 12 has.
+// Local time for routing: IANA zones through Google cctz, business hours, ISO 8601. Civil-date
+// arithmetic uses C++20 <chrono> calendar types, which g++ 12 has.
 #include "routing/business_hours.h"
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
-#include <map>
-#include <mutex>
+#include <filesystem>
 
 namespace omniroute::routing {
 namespace chr = std::chrono;
@@ -31,24 +28,6 @@ std::int64_t days_from_civil(int y, int m, int d) {
       .count();
 }
 
-chr::year_month_day civil_from_days(std::int64_t days) {
-  return chr::year_month_day(chr::sys_days(chr::days(days)));
-}
-
-bool is_leap(int y) {
-  return chr::year{y}.is_leap();
-}
-
-int days_in_month(int y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
-// 0 = Sunday … 6 = Saturday (the POSIX TZ convention).
-int sunday_weekday(std::int64_t days) {
-  return static_cast<int>(chr::weekday(chr::sys_days(chr::days(days))).c_encoding());
-}
-
 std::optional<int> parse_int(std::string_view s) {
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -56,260 +35,6 @@ std::optional<int> parse_int(std::string_view s) {
   return v;
 }
 
-// A cursor over the bytes of a TZif file; every read is bounds-checked.
-struct ByteReader {
-  std::string_view bytes;
-  std::size_t pos = 0;
-  bool ok = true;
-  std::int64_t read_be(int width) {
-    if (pos + static_cast<std::size_t>(width) > bytes.size()) {
-      ok = false;
-      return 0;
-    }
-    std::uint64_t v = 0;
-    for (int i = 0; i < width; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[pos++]);
-    if (width == 4) return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-    if (width == 1) return static_cast<std::int64_t>(v);
-    return static_cast<std::int64_t>(v);
-  }
-  void skip(std::size_t n) {
-    if (pos + n > bytes.size()) ok = false;
-    pos = std::min(bytes.size(), pos + n);
-  }
-};
-
-struct TzifCounts {
-  std::int64_t isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt;
-};
-
-std::optional<TzifCounts> read_header(ByteReader& r, char* version) {
-  if (r.bytes.substr(r.pos, 4) != "TZif") return std::nullopt;
-  r.skip(4);
-  *version = r.pos < r.bytes.size() ? r.bytes[r.pos] : '\0';
-  r.skip(16);
-  TzifCounts c{r.read_be(4), r.read_be(4), r.read_be(4), r.read_be(4), r.read_be(4), r.read_be(4)};
-  const std::int64_t limit = 1 << 20;
-  for (auto n : {c.isutcnt, c.isstdcnt, c.leapcnt, c.timecnt, c.typecnt, c.charcnt}) {
-    if (n < 0 || n > limit) return std::nullopt;
-  }
-  if (!r.ok || c.typecnt == 0) return std::nullopt;
-  return c;
-}
-
-std::size_t block_size(const TzifCounts& c, int time_width) {
-  return static_cast<std::size_t>(c.timecnt * time_width + c.timecnt + c.typecnt * 6 + c.charcnt +
-                                  c.leapcnt * (time_width + 4) + c.isstdcnt + c.isutcnt);
-}
-
-}  // namespace
-
-// ---- POSIX TZ rule (the TZif footer), e.g. "EST5EDT,M3.2.0,M11.1.0" or "CST-8" ----
-
-struct TimeZone::PosixRule {
-  struct Boundary {
-    char kind = 'M';  // 'J' (1..365, no Feb 29), 'D' (0..365), 'M' (month.week.day)
-    int a = 0, b = 0, c = 0;
-    std::int32_t secs = 7200;  // local time of the change, default 02:00
-  };
-  std::int32_t std_offset = 0;  // seconds east of UTC
-  std::int32_t dst_offset = 0;
-  bool has_dst = false;
-  Boundary start, end;
-
-  static std::optional<PosixRule> parse(std::string_view s);
-  std::int32_t offset_at(std::int64_t unix_secs) const;
-
- private:
-  std::int64_t boundary_utc(int year, const Boundary& b, std::int32_t offset_before) const;
-};
-
-namespace {
-
-struct PosixCursor {
-  std::string_view s;
-  std::size_t i = 0;
-  bool at_end() const { return i >= s.size(); }
-  char peek() const { return at_end() ? '\0' : s[i]; }
-  bool eat(char c) {
-    if (peek() != c) return false;
-    ++i;
-    return true;
-  }
-  std::optional<int> number() {
-    std::size_t start = i;
-    while (!at_end() && s[i] >= '0' && s[i] <= '9' && i - start < 4) ++i;
-    return parse_int(s.substr(start, i - start));
-  }
-  bool name() {
-    if (eat('<')) {
-      while (!at_end() && s[i] != '>') ++i;
-      return eat('>');
-    }
-    std::size_t start = i;
-    while (!at_end() && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z'))) ++i;
-    return i - start >= 3;
-  }
-  // [+-]hh[:mm[:ss]] → seconds, sign as written.
-  std::optional<std::int32_t> hms() {
-    int sign = 1;
-    if (eat('-'))
-      sign = -1;
-    else
-      eat('+');
-    auto h = number();
-    if (!h || *h > 167) return std::nullopt;
-    std::int32_t secs = *h * 3600;
-    for (int scale : {60, 1}) {
-      if (!eat(':')) break;
-      auto v = number();
-      if (!v || *v > 59) return std::nullopt;
-      secs += *v * scale;
-    }
-    return sign * secs;
-  }
-};
-
-}  // namespace
-
-std::optional<TimeZone::PosixRule> TimeZone::PosixRule::parse(std::string_view s) {
-  PosixCursor c{s};
-  PosixRule rule;
-  if (!c.name()) return std::nullopt;
-  auto std_off = c.hms();
-  if (!std_off) return std::nullopt;
-  rule.std_offset = -*std_off;  // POSIX offsets are west-positive
-  if (c.at_end()) return rule;
-  if (!c.name()) return std::nullopt;
-  rule.has_dst = true;
-  rule.dst_offset = rule.std_offset + 3600;
-  if (c.peek() != ',' && !c.at_end()) {
-    auto dst_off = c.hms();
-    if (!dst_off) return std::nullopt;
-    rule.dst_offset = -*dst_off;
-  }
-  auto boundary = [&c](Boundary& b) {
-    if (!c.eat(',')) return false;
-    std::optional<int> n;
-    if (c.eat('J')) {
-      b.kind = 'J';
-      n = c.number();
-      if (!n || *n < 1 || *n > 365) return false;
-      b.a = *n;
-    } else if (c.eat('M')) {
-      b.kind = 'M';
-      auto m = c.number();
-      if (!m || *m < 1 || *m > 12 || !c.eat('.')) return false;
-      auto w = c.number();
-      if (!w || *w < 1 || *w > 5 || !c.eat('.')) return false;
-      auto d = c.number();
-      if (!d || *d > 6) return false;
-      b.a = *m, b.b = *w, b.c = *d;
-    } else {
-      b.kind = 'D';
-      n = c.number();
-      if (!n || *n > 365) return false;
-      b.a = *n;
-    }
-    if (c.eat('/')) {
-      auto t = c.hms();
-      if (!t) return false;
-      b.secs = *t;
-    }
-    return true;
-  };
-  if (!boundary(rule.start) || !boundary(rule.end) || !c.at_end()) return std::nullopt;
-  return rule;
-}
-
-std::int64_t TimeZone::PosixRule::boundary_utc(int year, const Boundary& b,
-                                               std::int32_t offset_before) const {
-  std::int64_t day = days_from_civil(year, 1, 1);
-  if (b.kind == 'J') {
-    day += b.a - 1 + ((is_leap(year) && b.a >= 60) ? 1 : 0);
-  } else if (b.kind == 'D') {
-    day += b.a;
-  } else {
-    std::int64_t first = days_from_civil(year, b.a, 1);
-    int dom = 1 + (b.c - sunday_weekday(first) + 7) % 7 + (b.b - 1) * 7;
-    while (dom > days_in_month(year, b.a)) dom -= 7;
-    day = first + dom - 1;
-  }
-  return day * kSecsPerDay + b.secs - offset_before;
-}
-
-std::int32_t TimeZone::PosixRule::offset_at(std::int64_t unix_secs) const {
-  if (!has_dst) return std_offset;
-  int year =
-      static_cast<int>(civil_from_days(floor_div(unix_secs + std_offset, kSecsPerDay)).year());
-  std::int64_t begin = boundary_utc(year, start, std_offset);
-  std::int64_t finish = boundary_utc(year, end, dst_offset);
-  bool in_dst = begin < finish ? (unix_secs >= begin && unix_secs < finish)
-                               : !(unix_secs >= finish && unix_secs < begin);
-  return in_dst ? dst_offset : std_offset;
-}
-
-// ---- TimeZone ----
-
-Result<std::shared_ptr<const TimeZone>> TimeZone::from_tzif(std::string name,
-                                                            std::string_view bytes) {
-  auto bad = [&name](std::string_view why) {
-    return make_error(Errc::invalid_input, "time zone " + name + ": " + std::string(why));
-  };
-  ByteReader r{bytes};
-  char version = 0;
-  auto counts = read_header(r, &version);
-  if (!counts) return bad("not a TZif file");
-  int width = 4;
-  if (version >= '2') {  // skip the 32-bit block; the 64-bit one follows with its own header
-    r.skip(block_size(*counts, 4));
-    counts = read_header(r, &version);
-    if (!counts) return bad("truncated TZif v2 header");
-    width = 8;
-  }
-  auto tz = std::make_shared<TimeZone>();
-  tz->name_ = std::move(name);
-  for (std::int64_t i = 0; i < counts->timecnt; ++i) tz->transitions_.push_back(r.read_be(width));
-  for (std::int64_t i = 0; i < counts->timecnt; ++i) {
-    auto idx = static_cast<std::uint8_t>(r.read_be(1));
-    if (idx >= counts->typecnt) return bad("transition type out of range");
-    tz->transition_types_.push_back(idx);
-  }
-  for (std::int64_t i = 0; i < counts->typecnt; ++i) {
-    Type t;
-    t.utc_offset = static_cast<std::int32_t>(r.read_be(4));
-    t.is_dst = r.read_be(1) != 0;
-    r.read_be(1);  // abbreviation index: not needed for routing
-    tz->types_.push_back(t);
-  }
-  r.skip(static_cast<std::size_t>(counts->charcnt + counts->leapcnt * (width + 4) +
-                                  counts->isstdcnt + counts->isutcnt));
-  if (!r.ok) return bad("truncated TZif data");
-  if (!std::is_sorted(tz->transitions_.begin(), tz->transitions_.end())) {
-    return bad("transitions out of order");
-  }
-  if (width == 8 && r.pos < bytes.size() && bytes[r.pos] == '\n') {
-    auto rest = bytes.substr(r.pos + 1);
-    auto footer = rest.substr(0, rest.find('\n'));
-    if (!footer.empty()) {
-      auto rule = PosixRule::parse(footer);
-      if (!rule) return bad("unreadable POSIX TZ footer '" + std::string(footer) + "'");
-      tz->footer_ = std::make_shared<const PosixRule>(*rule);
-    }
-  }
-  return std::shared_ptr<const TimeZone>(std::move(tz));
-}
-
-std::shared_ptr<const TimeZone> TimeZone::utc() {
-  static const std::shared_ptr<const TimeZone> zone = [] {
-    auto tz = std::make_shared<TimeZone>();
-    tz->name_ = "UTC";
-    tz->types_.push_back(Type{});
-    return std::shared_ptr<const TimeZone>(std::move(tz));
-  }();
-  return zone;
-}
-
-namespace {
 bool plausible_zone_name(std::string_view name) {
   if (name.empty() || name.size() > 64 || name.front() == '/') return false;
   if (name.find("..") != std::string_view::npos) return false;
@@ -318,6 +43,7 @@ bool plausible_zone_name(std::string_view name) {
            c == '_' || c == '-' || c == '+';
   });
 }
+
 // "<before>'<name>'<after>", built by appending: GCC 12 at -O2 reports a false -Wrestrict on
 // `"literal" + std::string(...)`, which inserts at the front of the temporary.
 std::string quoted_in(std::string_view before, std::string_view name, std::string_view after) {
@@ -329,57 +55,68 @@ std::string quoted_in(std::string_view before, std::string_view name, std::strin
 
 }  // namespace
 
-Result<std::shared_ptr<const TimeZone>> TimeZone::load(std::string_view name) {
-  if (name == "UTC") return utc();
-  if (!plausible_zone_name(name)) {
-    return make_error(Errc::invalid_input, quoted_in("", name, " is not an IANA time zone name"));
-  }
-  // Zones are loaded at config time only; the cache keeps reloads from re-reading files.
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const TimeZone>, std::less<>> cache;
-  std::lock_guard lock(mutex);
-  if (auto it = cache.find(name); it != cache.end()) return it->second;
-  const char* dir = std::getenv("TZDIR");
-  std::string path =
-      std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + std::string(name);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return make_error(Errc::invalid_input,
-                      quoted_in("unknown time zone ", name, " (no file " + path + ")"));
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto zone = from_tzif(std::string(name), bytes);
-  if (zone) cache.emplace(std::string(name), *zone);
+// ---- TimeZone ----
+
+std::shared_ptr<const TimeZone> TimeZone::utc() {
+  static const std::shared_ptr<const TimeZone> zone = [] {
+    auto tz = std::make_shared<TimeZone>();
+    tz->name_ = "UTC";
+    tz->zone_ = cctz::utc_time_zone();
+    return std::shared_ptr<const TimeZone>(std::move(tz));
+  }();
   return zone;
 }
 
-std::int32_t TimeZone::utc_offset_at(std::int64_t unix_secs) const {
-  if (transitions_.empty() || unix_secs < transitions_.front()) {
-    if (transitions_.empty() && footer_) return footer_->offset_at(unix_secs);
-    return types_.front().utc_offset;  // RFC 8536: type 0 before the first transition
+Result<std::shared_ptr<const TimeZone>> TimeZone::load(std::string_view name) {
+  if (name == "UTC") return utc();
+  // The name check also keeps cctz's own forms out: "file:<path>", "libc:<zone>", "Fixed/UTC+...".
+  if (!plausible_zone_name(name)) {
+    return make_error(Errc::invalid_input, quoted_in("", name, " is not an IANA time zone name"));
   }
-  if (unix_secs >= transitions_.back() && footer_) return footer_->offset_at(unix_secs);
-  auto it = std::upper_bound(transitions_.begin(), transitions_.end(), unix_secs);
-  auto index = static_cast<std::size_t>(std::distance(transitions_.begin(), it)) - 1;
-  return types_[transition_types_[index]].utc_offset;
+  auto tz = std::make_shared<TimeZone>();
+  tz->name_ = std::string(name);
+  if (!cctz::load_time_zone(tz->name_, &tz->zone_)) {
+    // cctz says only "no"; name the file it looked for, as cctz does ($TZDIR, else the default).
+    const char* dir = std::getenv("TZDIR");
+    const std::string path =
+        std::string(dir && *dir ? dir : "/usr/share/zoneinfo") + "/" + tz->name_;
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      return make_error(Errc::invalid_input,
+                        quoted_in("time zone ", name, ": " + path + " is not a valid zone file"));
+    }
+    return make_error(Errc::invalid_input,
+                      quoted_in("unknown time zone ", name, " (no file " + path + ")"));
+  }
+  return std::shared_ptr<const TimeZone>(std::move(tz));
+}
+
+std::int32_t TimeZone::utc_offset_at(std::int64_t unix_secs) const {
+  return zone_.lookup(cctz::time_point<cctz::seconds>(cctz::seconds(unix_secs))).offset;
+}
+
+std::optional<std::int64_t> TimeZone::next_change_after(std::int64_t unix_secs) const {
+  cctz::time_zone::civil_transition change;
+  if (!zone_.next_transition(cctz::time_point<cctz::seconds>(cctz::seconds(unix_secs)), &change)) {
+    return std::nullopt;
+  }
+  return zone_.lookup(change.to).trans.time_since_epoch().count();
 }
 
 LocalTime TimeZone::to_local(TimePoint unix_ms) const {
-  // Years 1..9999 keep the calendar arithmetic in range whatever an event claims.
+  // Years 1..9999 keep every field in range whatever an event claims.
   unix_ms = std::clamp<TimePoint>(unix_ms, -62'135'596'800'000, 253'402'300'799'999);
-  std::int64_t secs = floor_div(unix_ms, 1000);
+  const auto at =
+      zone_.lookup(cctz::time_point<cctz::seconds>(cctz::seconds(floor_div(unix_ms, 1000))));
   LocalTime t;
-  t.utc_offset_secs = utc_offset_at(secs);
-  std::int64_t local = secs + t.utc_offset_secs;
-  std::int64_t days = floor_div(local, kSecsPerDay);
-  std::int64_t in_day = local - days * kSecsPerDay;
-  auto ymd = civil_from_days(days);
-  t.year = static_cast<int>(ymd.year());
-  t.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-  t.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-  t.weekday = static_cast<int>(chr::weekday(chr::sys_days(chr::days(days))).iso_encoding()) - 1;
-  t.minute_of_day = static_cast<int>(in_day / 60);
-  t.second = static_cast<int>(in_day % 60);
+  t.year = static_cast<int>(at.cs.year());
+  t.month = at.cs.month();
+  t.day = at.cs.day();
+  // cctz::weekday runs monday = 0 … sunday = 6, the ISO order LocalTime uses.
+  t.weekday = static_cast<int>(cctz::get_weekday(cctz::civil_day(at.cs)));
+  t.minute_of_day = at.cs.hour() * 60 + at.cs.minute();
+  t.second = at.cs.second();
+  t.utc_offset_secs = at.offset;
   return t;
 }
 
@@ -393,22 +130,6 @@ bool BusinessHours::is_open(TimePoint now) const {
   }
   return false;
 }
-
-namespace {
-
-// The first unix second in (from, to] whose UTC offset differs from the one at `from`, if any.
-std::optional<std::int64_t> offset_change(const TimeZone& zone, std::int64_t from,
-                                          std::int64_t to) {
-  const std::int32_t offset = zone.utc_offset_at(from);
-  if (zone.utc_offset_at(to) == offset) return std::nullopt;  // one change a day at most
-  while (to - from > 1) {
-    const std::int64_t mid = from + (to - from) / 2;
-    (zone.utc_offset_at(mid) == offset ? from : to) = mid;
-  }
-  return to;
-}
-
-}  // namespace
 
 // Local time runs straight between window edges and midnights, so the state can only change at
 // one of them (or at a clock change): jump from edge to edge until the state differs.
@@ -428,7 +149,8 @@ std::optional<TimePoint> next_transition(const BusinessHours& hours, TimePoint n
     const std::int64_t secs = floor_div(t, 1000);
     const std::int64_t into_minute = (t - secs * 1000) + std::int64_t{local.second} * 1000;
     TimePoint next = t + std::int64_t{edge - local.minute_of_day} * 60'000 - into_minute;
-    if (auto change = offset_change(zone, secs, floor_div(next, 1000))) {
+    // Compared in seconds: a change may lie far ahead, beyond what milliseconds can hold.
+    if (auto change = zone.next_change_after(secs); change && *change <= floor_div(next, 1000)) {
       next = std::min(next, *change * 1000);
     }
     if (hours.is_open(next) != open_now) return next;
@@ -459,9 +181,7 @@ std::optional<int> parse_date_key(std::string_view s) {
   auto y = parse_int(s.substr(0, 4));
   auto m = parse_int(s.substr(5, 2));
   auto d = parse_int(s.substr(8, 2));
-  if (!y || !m || !d || *m < 1 || *m > 12 || *d < 1 || *d > days_in_month(*y, *m)) {
-    return std::nullopt;
-  }
+  if (!y || !m || !d || *m < 1 || *d < 1 || !(chr::year{*y} / *m / *d).ok()) return std::nullopt;
   return *y * 10000 + *m * 100 + *d;
 }
 

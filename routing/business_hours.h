@@ -1,6 +1,8 @@
-// Local time for routing: IANA time zones read from the system's TZif files, weekly business
-// hours with holidays, and the ISO 8601 helpers the dry-run tools print and read.
+// Local time for routing: IANA time zones from the system's tz database (through Google cctz),
+// weekly business hours with holidays, and the ISO 8601 helpers the dry-run tools print and read.
 #pragma once
+
+#include <cctz/time_zone.h>
 
 #include <array>
 #include <cstdint>
@@ -28,35 +30,25 @@ struct LocalTime {
   int date_key() const { return year * 10000 + month * 100 + day; }  // 20250101
 };
 
-// One IANA zone. g++ 12's libstdc++ has no std::chrono::locate_zone, so the zone is read from
-// its TZif file (RFC 8536): the transition table, then the POSIX TZ footer rule for times past
-// the table's end. Immutable once loaded; lookups take no lock.
+// One IANA zone, loaded by Google cctz from the system's zone files (the tzdata package). g++ 12's
+// libstdc++ has no std::chrono::locate_zone. Immutable once loaded; lookups take no lock.
 class TimeZone {
  public:
-  // Loads "Asia/Shanghai" from $TZDIR or /usr/share/zoneinfo; zones are cached per process.
+  // Loads "Asia/Shanghai" from $TZDIR or /usr/share/zoneinfo; cctz keeps loaded zones per process.
   static Result<std::shared_ptr<const TimeZone>> load(std::string_view name);
-  // Parses TZif bytes directly (tests, fuzzing).
-  static Result<std::shared_ptr<const TimeZone>> from_tzif(std::string name,
-                                                           std::string_view bytes);
-  // A zone with a fixed offset and no rules ("UTC").
+  // The zone with a fixed offset of zero and no rules ("UTC").
   static std::shared_ptr<const TimeZone> utc();
 
   const std::string& name() const { return name_; }
   std::int32_t utc_offset_at(std::int64_t unix_secs) const;
   LocalTime to_local(TimePoint unix_ms) const;
-
-  struct PosixRule;  // the footer's DST rule; defined in the .cc
+  // The first unix second after `unix_secs` at which the zone's rules change (usually its UTC
+  // offset: a clock change); nullopt when there is none.
+  std::optional<std::int64_t> next_change_after(std::int64_t unix_secs) const;
 
  private:
-  struct Type {
-    std::int32_t utc_offset = 0;
-    bool is_dst = false;
-  };
   std::string name_;
-  std::vector<std::int64_t> transitions_;  // unix seconds, ascending
-  std::vector<std::uint8_t> transition_types_;
-  std::vector<Type> types_;
-  std::shared_ptr<const PosixRule> footer_;  // null when the file has none
+  cctz::time_zone zone_;  // a handle to cctz's per-process zone; copying it is cheap
 };
 
 // [start, end) in minutes since local midnight; end may be 1440 ("24:00").

@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential cmake pkg-config ccache git
   libboost1.81-all-dev libboost-json1.81-dev libboost-url1.81-dev
   libhiredis-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev catch2
-  libssl-dev libsystemd-dev libgmime-3.0-dev libjemalloc-dev libre2-dev
+  libssl-dev libsystemd-dev libgmime-3.0-dev libjemalloc-dev libre2-dev libcctz-dev tzdata
   redis-server redis-tools systemd curl openssl
   chromium chromium-driver
 )

@@ -1,8 +1,17 @@
-// Business hours and time zones: local time from TZif files (incl. DST and the POSIX footer
-// rule), weekly windows, holidays, and the ISO 8601 helpers the dry-run tools use.
+// Business hours and time zones: local time from the system's zone files through cctz (clock
+// changes, years past the zone file's table), weekly windows, holidays, and the ISO 8601 helpers
+// the dry-run tools use.
 #include "routing/business_hours.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <string>
 
 using namespace omniroute::routing;
 
@@ -28,24 +37,40 @@ BusinessHours office_hours(const char* tz, const char* window) {
   return h;
 }
 
-// A TZif v2 file with no transitions and only a footer rule, to reach the footer code path
-// whatever the installed tzdata contains.
-std::string footer_only_tzif(const std::string& footer) {
-  auto header = [](std::string& out) {
-    out += "TZif2";
-    out.append(15, '\0');
-    for (int count : {0, 0, 0, 0, 1, 4}) {  // isut, isstd, leap, time, type, char
-      out += std::string{'\0', '\0', '\0', static_cast<char>(count)};
+// A private zone directory in $TZDIR for one test case; the previous $TZDIR comes back after.
+// cctz keeps every zone it loaded (or failed to load) by name, so each test zone needs its own.
+class ScopedTzdir {
+ public:
+  ScopedTzdir()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("omniroute-tzdir-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    if (const char* old = std::getenv("TZDIR")) old_ = old;
+    ::setenv("TZDIR", dir_.c_str(), 1);
+  }
+  ~ScopedTzdir() {
+    if (old_) {
+      ::setenv("TZDIR", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TZDIR");
     }
-  };
-  std::string out;
-  header(out);
-  out += std::string("\xff\xff\xb9\xb0\0\0", 6) + std::string("EST\0", 4);  // -18000, std
-  header(out);
-  out += std::string("\xff\xff\xb9\xb0\0\0", 6) + std::string("EST\0", 4);
-  out += "\n" + footer + "\n";
-  return out;
-}
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  ScopedTzdir(const ScopedTzdir&) = delete;
+  ScopedTzdir& operator=(const ScopedTzdir&) = delete;
+
+  void write(const std::string& name, const std::string& bytes) const {
+    const auto path = dir_ / name;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace
 
@@ -88,25 +113,43 @@ TEST_CASE("New York daylight time is right decades ahead, past the zone file's t
   CHECK(ny->utc_offset_at(2235621600) == -5 * 3600);  // 2040-11-04T06:00:00Z
 }
 
-TEST_CASE("a zone file's POSIX footer rule decides when it has no transitions") {
-  auto z = TimeZone::from_tzif("Test/Eastern", footer_only_tzif("EST5EDT,M3.2.0,M11.1.0"));
+TEST_CASE("zones are read from $TZDIR when it is set") {
+  ScopedTzdir tzdir;
+  std::ifstream in("/usr/share/zoneinfo/America/New_York", std::ios::binary);
+  REQUIRE(in);
+  tzdir.write("Test/Eastern", std::string(std::istreambuf_iterator<char>(in), {}));
+  auto z = TimeZone::load("Test/Eastern");
   REQUIRE(z.has_value());
+  CHECK((*z)->name() == "Test/Eastern");
   CHECK((*z)->utc_offset_at(1741503599) == -5 * 3600);
   CHECK((*z)->utc_offset_at(1741503600) == -4 * 3600);
-  auto fixed = TimeZone::from_tzif("Test/Fixed", footer_only_tzif("<+08>-8"));
-  REQUIRE(fixed.has_value());
-  CHECK((*fixed)->utc_offset_at(0) == 8 * 3600);
+  // Not in this $TZDIR. No other test loads it: cctz remembers a failed name for the process.
+  CHECK_FALSE(TimeZone::load("Asia/Ho_Chi_Minh").has_value());
 }
 
 TEST_CASE("damaged zone files and unknown zone names are refused with a reason") {
-  CHECK_FALSE(TimeZone::from_tzif("x", "TZif2").has_value());
-  CHECK_FALSE(TimeZone::from_tzif("x", footer_only_tzif("EST5EDT,M13.2.0,M11.1.0")).has_value());
+  {
+    ScopedTzdir tzdir;
+    tzdir.write("Test/Truncated", "TZif2");
+    auto truncated = TimeZone::load("Test/Truncated");
+    REQUIRE_FALSE(truncated.has_value());
+    CHECK_THAT(truncated.error().message,
+               Catch::Contains("time zone 'Test/Truncated': " + tzdir.path("Test/Truncated") +
+                               " is not a valid zone file"));
+    tzdir.write("Test/Text", "Etc/UTC\n");
+    CHECK_FALSE(TimeZone::load("Test/Text").has_value());
+  }
   auto missing = TimeZone::load("Mars/Olympus_Mons");
   REQUIRE_FALSE(missing.has_value());
   CHECK_THAT(missing.error().message, Catch::Contains("unknown time zone 'Mars/Olympus_Mons'"));
   auto escape = TimeZone::load("../../etc/passwd");
   REQUIRE_FALSE(escape.has_value());
   CHECK_THAT(escape.error().message, Catch::Contains("not an IANA time zone name"));
+  // cctz's own name forms are not IANA names either.
+  CHECK_FALSE(TimeZone::load("file:/etc/passwd").has_value());
+  CHECK_FALSE(TimeZone::load("libc:localtime").has_value());
+  CHECK_FALSE(TimeZone::load("Fixed/UTC+08:00:00").has_value());
+  CHECK_FALSE(TimeZone::load("America").has_value());  // a directory, not a zone
 }
 
 TEST_CASE("a queue is open inside its weekday windows in its own zone and closed outside") {
@@ -138,6 +181,55 @@ TEST_CASE("New York office hours follow the clock change: 13:30Z is 8:30 before 
   BusinessHours h = office_hours("America/New_York", "09:00-17:00");
   CHECK_FALSE(h.is_open(at("2025-03-07T13:30:00Z")));  // Friday, EST
   CHECK(h.is_open(at("2025-03-10T13:30:00Z")));        // Monday, EDT
+}
+
+TEST_CASE("New York's spring-forward hour does not exist: 01:59:59 EST is followed by 03:00 EDT") {
+  auto ny = zone("America/New_York");
+  LocalTime before = ny->to_local(at("2025-03-09T06:59:59Z"));
+  CHECK(before.minute_of_day == 60 + 59);
+  CHECK(before.second == 59);
+  CHECK(before.utc_offset_secs == -5 * 3600);
+  LocalTime after = ny->to_local(at("2025-03-09T07:00:00Z"));
+  CHECK(after.minute_of_day == 3 * 60);
+  CHECK(after.second == 0);
+  CHECK(after.utc_offset_secs == -4 * 3600);
+  CHECK(after.date_key() == 20250309);
+  CHECK(after.weekday == 6);  // Sunday
+  // A Sunday window inside the skipped hour never opens that day; the next opening is a week on.
+  BusinessHours h;
+  h.zone = ny;
+  h.weekly[6].push_back(*parse_daily_window("02:00-03:00"));
+  CHECK(next_transition(h, at("2025-03-08T12:00:00Z")) == at("2025-03-16T02:00:00-04:00"));
+}
+
+TEST_CASE("New York's fall-back hour comes twice, and a window over it stays open through both") {
+  auto ny = zone("America/New_York");
+  LocalTime first = ny->to_local(at("2025-11-02T05:30:00Z"));
+  LocalTime second = ny->to_local(at("2025-11-02T06:30:00Z"));
+  CHECK(first.minute_of_day == 90);  // 01:30 EDT
+  CHECK(first.utc_offset_secs == -4 * 3600);
+  CHECK(second.minute_of_day == 90);  // 01:30 EST
+  CHECK(second.utc_offset_secs == -5 * 3600);
+  BusinessHours h;
+  h.zone = ny;
+  h.weekly[6].push_back(*parse_daily_window("01:00-02:00"));
+  CHECK(next_transition(h, at("2025-11-02T04:30:00Z")) == at("2025-11-02T05:00:00Z"));  // 01:00 EDT
+  CHECK(h.is_open(at("2025-11-02T06:15:00Z")));  // 01:15 EST, the second time round
+  CHECK(next_transition(h, at("2025-11-02T05:00:00Z")) == at("2025-11-02T07:00:00Z"));  // 02:00 EST
+}
+
+TEST_CASE("Europe/London is on BST from the last Sunday of March to the last Sunday of October") {
+  auto london = zone("Europe/London");
+  CHECK(london->utc_offset_at(1743296399) == 0);     // 2025-03-30T00:59:59Z, 00:59:59 GMT
+  CHECK(london->utc_offset_at(1743296400) == 3600);  // 02:00 BST
+  CHECK(london->utc_offset_at(1761440399) == 3600);  // 2025-10-26T00:59:59Z, 01:59:59 BST
+  CHECK(london->utc_offset_at(1761440400) == 0);     // back to 01:00 GMT
+  BusinessHours h = office_hours("Europe/London", "09:00-17:00");
+  CHECK_FALSE(h.is_open(at("2025-03-28T08:30:00Z")));  // Friday 08:30 GMT
+  CHECK(h.is_open(at("2025-03-31T08:30:00Z")));        // Monday 09:30 BST
+  CHECK(next_transition(h, at("2025-03-28T17:00:00Z")) == at("2025-03-31T08:00:00Z"));
+  CHECK(next_transition(h, at("2025-10-24T12:00:00Z")) == at("2025-10-24T16:00:00Z"));  // 17:00 BST
+  CHECK(next_transition(h, at("2025-10-24T16:00:00Z")) == at("2025-10-27T09:00:00Z"));  // 09:00 GMT
 }
 
 TEST_CASE("hours, dates and weekday ranges parse strictly") {
