@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/ulid.h"
+#include "common/utf8.h"
 #include "daemon/router/router_impl.h"
 #include "daemon/router/views.h"
 #include "routing/matcher.h"
@@ -72,7 +73,9 @@ std::string encode_route(const v1::ContactEvent& event) {
   *route.mutable_sender() = event.sender();
   route.set_recipient(event.recipient());
   route.set_conversation_key(event.conversation_key());
-  route.set_subject(event.subject().substr(0, 998));  // an e-mail header line at most
+  // An e-mail header line at most, cut on a character boundary: protobuf refuses to parse a
+  // string field that is not valid UTF-8, and a reply could never find its route.
+  route.set_subject(std::string(utf8_prefix(event.subject(), 998)));
   route.set_received_at_unix_ms(event.received_at_unix_ms());
   return route.SerializeAsString();
 }
