@@ -80,14 +80,6 @@ std::string encode_route(const v1::ContactEvent& event) {
   return route.SerializeAsString();
 }
 
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string utf8_cut(const std::string& text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
 ResolvedEntry decode(InboundEntry entry) {
   ResolvedEntry r{std::move(entry), std::nullopt, {}, {}, std::nullopt};
   v1::StreamEntry decoded;
@@ -319,7 +311,7 @@ void Router::Impl::record_inbound(const ResolvedEntry& r, const std::string& con
   line.direction = "in";
   line.channel = std::string(routing::channel_name(event.channel()));
   line.contact = contact;
-  line.text = utf8_cut(event.text().empty() ? event.subject() : event.text(), kMaxHistoryText);
+  line.text = utf8_prefix(event.text().empty() ? event.subject() : event.text(), kMaxHistoryText);
   line.event_id = event.event_id();
   line.attachments = event.attachments_size();
   CommitExtras::History h{keys.history(r.customer_id), boost::json::serialize(history_view(line))};
