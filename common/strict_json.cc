@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace omniroute {
 namespace {
 
@@ -88,9 +90,7 @@ Error invalid(std::string message) {
 // error message, and the message stays valid UTF-8 for the JSON error body.
 std::string shortened(const std::string& key) {
   if (key.size() <= 64) return key;
-  std::size_t end = 64;
-  while (end > 0 && (static_cast<unsigned char>(key[end]) & 0xC0) == 0x80) --end;
-  return key.substr(0, end) + "...";
+  return std::string(utf8_prefix(key, 64)) + "...";
 }
 
 }  // namespace

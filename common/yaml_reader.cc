@@ -11,6 +11,8 @@
 #include <limits>
 #include <sstream>
 
+#include "common/utf8.h"
+
 namespace omniroute::yamlcfg {
 
 EnvLookup process_environment() {
@@ -93,7 +95,7 @@ std::string describe(const YAML::Node& node) {
   if (node.IsMap()) return "a mapping";
   if (node.IsSequence()) return "a list";
   std::string text = node.Scalar();
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
+  if (text.size() > 40) text = std::string(utf8_prefix(text, 40)) + "...";  // whole characters
   return "'" + text + "'";
 }
 

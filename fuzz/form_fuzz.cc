@@ -5,9 +5,10 @@
 #include <string_view>
 
 #include "adapters/common/form.h"
-#include "adapters/common/utf8.h"
+#include "common/utf8.h"
 
 using namespace omniroute::adapters;
+using omniroute::is_valid_utf8;
 
 namespace {
 

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "common/utf8.h"
+
 namespace omniroute::routing {
 
 namespace {
@@ -13,10 +15,7 @@ namespace {
 // Cuts at most `max_bytes` off the front without splitting a UTF-8 sequence, so the regex and
 // keyword scans have a bounded cost whatever a customer sends.
 std::string_view bounded(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
+  return utf8_prefix(text, max_bytes);
 }
 
 std::string ascii_lower(std::string_view s) {

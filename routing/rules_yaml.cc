@@ -13,6 +13,7 @@
 #include <set>
 
 #include "common/crypto.h"
+#include "common/utf8.h"
 #include "common/yaml_reader.h"
 
 namespace omniroute::routing {
@@ -35,23 +36,6 @@ bool valid_name(std::string_view s) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-' || c == '.';
   });
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = c < 0x80             ? 0
-                        : (c & 0xE0) == 0xC0 ? 1
-                        : (c & 0xF0) == 0xE0 ? 2
-                        : (c & 0xF8) == 0xF0 ? 3
-                                             : 4;
-    if (extra == 4 || (extra > 0 && i + extra >= s.size())) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
 }
 
 std::string ascii_lower(std::string s) {
@@ -541,7 +525,7 @@ class RulesParser {
 
   void read_keywords(const Field& f, Conditions& c) {
     for (const auto& [at, k] : f.string_items()) {
-      if (!valid_utf8(k)) {
+      if (!is_valid_utf8(k)) {
         at.error("keyword is not valid UTF-8");
         continue;
       }

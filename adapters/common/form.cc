@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "adapters/common/utf8.h"
+#include "common/utf8.h"
 
 namespace omniroute::adapters::form {
 namespace {

@@ -1,10 +1,13 @@
-// The omniroute command line: subcommand, config path and per-host overrides; and the `check`
-// subcommand, which validates a daemon config or a routing rules file the way they are loaded.
+// The omniroute command line: subcommand, config path and per-host overrides, parsed with
+// Boost.Program_options; and the `check` subcommand, which validates a daemon config or a
+// routing rules file the way they are loaded.
 #include "daemon/app/cli.h"
 
 #include <algorithm>
+#include <boost/program_options.hpp>
 #include <charconv>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -17,39 +20,149 @@ namespace omniroute::daemon {
 
 namespace {
 
+namespace po = boost::program_options;
+namespace style = po::command_line_style;
+
+// `--opt VALUE`, `--opt=VALUE` and `-c VALUE`; no abbreviations (`--list` is not `--listen`)
+// and no bundled short flags (`-hV`).
+constexpr int kStyle = style::allow_short | style::allow_dash_for_short | style::short_allow_next |
+                       style::allow_long | style::long_allow_adjacent | style::long_allow_next;
+
+// Where the arguments that are not options are collected, for each subcommand to count.
+constexpr const char* kArguments = "argument";
+
 Error usage_error(std::string why) {
   return make_error(Errc::invalid_input, why + "; see omniroute --help");
 }
 
-// The option slot a flag fills, or nullptr when the flag is not an override.
-std::optional<std::string>* override_slot(std::string_view flag, Overrides& o) {
-  if (flag == "--listen") return &o.listen;
-  if (flag == "--redis-url") return &o.redis_url;
-  if (flag == "--log-level") return &o.log_level;
-  if (flag == "--public-base-url") return &o.public_base_url;
-  return nullptr;
+// How a subcommand words the refusal of an option it does not know, given the option as typed.
+using UnknownOption = std::function<std::string(const std::string& option)>;
+
+std::string unknown_option(const std::string& option) {
+  return "unknown option '" + option + "'";
 }
 
-// `simulate RULES EVENTS` and `diff OLD NEW EVENTS`: exactly that many files, no options (the
-// dry runs need neither Redis nor the daemon config).
-Result<CommandLine> parse_dry_run(Command command, std::span<const std::string_view> rest) {
-  CommandLine cl;
-  cl.command = command;
-  const bool is_diff = command == Command::diff;
-  const char* name = is_diff ? "diff" : "simulate";
-  const std::size_t wanted = is_diff ? 3 : 2;
-  for (std::string_view arg : rest) {
-    if (arg == "--help" || arg == "-h") {
-      cl.command = Command::help;
-      return cl;
+// An option that takes a value. Given twice, the last one counts: scripts/run.sh passes its own
+// `-c` before the caller's arguments.
+po::typed_value<std::vector<std::string>>* text_value() {
+  return po::value<std::vector<std::string>>();
+}
+
+std::optional<std::string> last_value(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return std::nullopt;
+  return vm[name].as<std::vector<std::string>>().back();
+}
+
+std::vector<std::string> arguments(const po::variables_map& vm) {
+  if (!vm.count(kArguments)) return {};
+  return vm[kArguments].as<std::vector<std::string>>();
+}
+
+// Program_options refuses an empty value after '=' (`--redis-url=`); this command line has
+// always read it as the empty value, which for --redis-url means the embedded server.
+std::vector<std::string> tokens_of(std::span<const std::string_view> args) {
+  std::vector<std::string> tokens;
+  for (std::string_view arg : args) {
+    if (arg.starts_with("--") && arg.find('=') == arg.size() - 1) {
+      tokens.emplace_back(arg.substr(0, arg.size() - 1));
+      tokens.emplace_back();
+    } else {
+      tokens.emplace_back(arg);
     }
-    if (arg.starts_with('-') && arg.size() > 1) {
-      return usage_error(std::string(name) + " takes no options, got '" + std::string(arg) + "'");
-    }
-    cl.dry_run_files.emplace_back(arg);
   }
-  if (cl.dry_run_files.size() != wanted) {
-    return usage_error(std::string(name) + " needs " +
+  return tokens;
+}
+
+// The option as it was typed ("-c" where Program_options would say "--config"), without a
+// `=VALUE` that came with it.
+std::string typed_option(po::error_with_option_name e) {
+  e.m_error_template = "%original_token%";
+  std::string typed = e.what();
+  if (typed.starts_with("--")) typed = typed.substr(0, typed.find('='));
+  return typed;
+}
+
+// Runs Program_options over `args`; its exceptions become the one-line reasons users see.
+Result<po::variables_map> parse_options(std::span<const std::string_view> args,
+                                        const po::options_description& options,
+                                        UnknownOption unknown = unknown_option) {
+  po::options_description all;
+  all.add(options).add_options()(kArguments, text_value());
+  po::positional_options_description positional;
+  positional.add(kArguments, -1);
+  po::variables_map vm;
+  try {
+    auto parser = po::command_line_parser(tokens_of(args)).options(all).positional(positional);
+    po::store(parser.style(kStyle).run(), vm);
+  } catch (const po::unknown_option& e) {
+    return usage_error(unknown(typed_option(e)));
+  } catch (const po::invalid_command_line_syntax& e) {
+    const bool missing = e.kind() == po::invalid_command_line_syntax::missing_parameter;
+    return usage_error(missing ? typed_option(e) + " needs a value" : std::string(e.what()));
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  return vm;
+}
+
+// `run` and `check`: the config file and the overrides.
+po::options_description daemon_options() {
+  po::options_description options;
+  options.add_options()("help,h", "")("version,V", "")("config,c", text_value())(
+      "listen", text_value())("redis-url", text_value())("log-level", text_value())(
+      "public-base-url", text_value());
+  return options;
+}
+
+// The file `run` and `check` read: -c FILE, or for check the one FILE argument instead.
+Result<std::string> config_path_of(Command command, const po::variables_map& vm) {
+  const auto config = last_value(vm, "config");
+  const auto files = arguments(vm);
+  if (command == Command::run && !files.empty()) {
+    return usage_error("unexpected argument '" + files[0] + "' (give the file with -c)");
+  }
+  if (command == Command::check) {
+    if (files.size() > 1) return usage_error("unexpected argument '" + files[1] + "'");
+    if (!files.empty() && config) return usage_error("check takes one file");
+    if (files.empty() && !config) return usage_error("check needs a FILE");
+    if (!files.empty()) return files[0];
+  }
+  return config.value_or(std::string(kDefaultConfigPath));
+}
+
+Result<CommandLine> parse_daemon(Command command, std::span<const std::string_view> rest) {
+  auto vm = parse_options(rest, daemon_options());
+  if (!vm) return vm.error();
+  CommandLine cl;
+  if (vm->count("help") || vm->count("version")) {
+    cl.command = vm->count("help") ? Command::help : Command::version;
+    return cl;
+  }
+  auto path = config_path_of(command, *vm);
+  if (!path) return path.error();
+  cl.command = command;
+  cl.config_path = std::move(*path);
+  cl.overrides = {last_value(*vm, "listen"), last_value(*vm, "redis-url"),
+                  last_value(*vm, "log-level"), last_value(*vm, "public-base-url")};
+  return cl;
+}
+
+// `simulate RULES EVENTS` and `diff OLD NEW EVENTS`: exactly that many files and no options but
+// --help (the dry runs need neither Redis nor the daemon config).
+Result<CommandLine> parse_dry_run(Command command, std::span<const std::string_view> rest) {
+  const bool is_diff = command == Command::diff;
+  const std::string name = is_diff ? "diff" : "simulate";
+  po::options_description options;
+  options.add_options()("help,h", "");
+  auto vm = parse_options(rest, options, [&name](const std::string& option) {
+    return name + " takes no options, got '" + option + "'";
+  });
+  if (!vm) return vm.error();
+  CommandLine cl;
+  cl.command = vm->count("help") ? Command::help : command;
+  cl.dry_run_files = arguments(*vm);
+  if (cl.command == command && cl.dry_run_files.size() != (is_diff ? 3u : 2u)) {
+    return usage_error(name + " needs " +
                        (is_diff ? "OLD_RULES NEW_RULES EVENTS.jsonl" : "RULES EVENTS.jsonl"));
   }
   return cl;
@@ -71,39 +184,29 @@ std::optional<std::int64_t> parse_ttl(std::string_view text) {
   return n * scale;
 }
 
-// `token hash TOKEN` and `token sign --config F --tenant T --role R --sub S --ttl D --key-id K`.
-Result<CommandLine> parse_token(std::span<const std::string_view> rest) {
+// `token sign [-c FILE] --tenant T --role R --sub S --ttl D --key-id K`.
+po::options_description sign_options() {
+  po::options_description options;
+  options.add_options()("help,h", "")("config,c", text_value())("tenant", text_value())(
+      "role", text_value())("sub", text_value())("ttl", text_value())("key-id", text_value());
+  return options;
+}
+
+Result<CommandLine> parse_token_sign(std::span<const std::string_view> rest) {
+  auto vm = parse_options(rest, sign_options(), [](const std::string& option) {
+    return "unknown option '" + option + "' for token sign";
+  });
+  if (!vm) return vm.error();
+  if (const auto extra = arguments(*vm); !extra.empty()) {
+    return usage_error("unexpected argument '" + extra[0] + "' for token sign");
+  }
   CommandLine cl;
-  if (rest.empty()) return usage_error("token needs hash or sign");
-  if (rest[0] == "hash") {
-    if (rest.size() != 2) return usage_error("token hash needs exactly one TOKEN (or -)");
-    cl.command = Command::token_hash;
-    cl.token = std::string(rest[1]);
-    return cl;
-  }
-  if (rest[0] != "sign") return usage_error("token needs hash or sign");
-  cl.command = Command::token_sign;
-  std::string ttl;
-  for (std::size_t i = 1; i < rest.size(); ++i) {
-    std::string_view flag = rest[i];
-    std::optional<std::string> value;
-    if (auto eq = flag.find('='); eq != std::string_view::npos) {
-      value = std::string(flag.substr(eq + 1));
-      flag = flag.substr(0, eq);
-    } else if (i + 1 < rest.size()) {
-      value = std::string(rest[++i]);
-    }
-    std::string* slot = flag == "-c" || flag == "--config" ? &cl.config_path
-                        : flag == "--tenant"               ? &cl.sign.tenant
-                        : flag == "--role"                 ? &cl.sign.role
-                        : flag == "--sub"                  ? &cl.sign.sub
-                        : flag == "--key-id"               ? &cl.sign.key_id
-                        : flag == "--ttl"                  ? &ttl
-                                                           : nullptr;
-    if (!slot) return usage_error("unknown option '" + std::string(flag) + "' for token sign");
-    if (!value) return usage_error(std::string(flag) + " needs a value");
-    *slot = *value;
-  }
+  cl.command = vm->count("help") ? Command::help : Command::token_sign;
+  cl.config_path = last_value(*vm, "config").value_or(cl.config_path);
+  auto text = [&vm](const char* name) { return last_value(*vm, name).value_or(""); };
+  cl.sign = {text("tenant"), text("role"), text("sub"), text("key-id")};
+  const std::string ttl = text("ttl");
+  if (cl.command == Command::help) return cl;
   if (cl.sign.tenant.empty() || cl.sign.role.empty() || cl.sign.sub.empty() ||
       cl.sign.key_id.empty() || ttl.empty()) {
     return usage_error("token sign needs --tenant, --role, --sub, --ttl and --key-id");
@@ -114,72 +217,27 @@ Result<CommandLine> parse_token(std::span<const std::string_view> rest) {
   return cl;
 }
 
+// `token hash TOKEN` takes its one argument as it is: a token may well start with '-'.
+Result<CommandLine> parse_token(std::span<const std::string_view> rest) {
+  if (!rest.empty() && rest[0] == "sign") return parse_token_sign(rest.subspan(1));
+  if (rest.empty() || rest[0] != "hash") return usage_error("token needs hash or sign");
+  if (rest.size() != 2) return usage_error("token hash needs exactly one TOKEN (or -)");
+  CommandLine cl;
+  cl.command = Command::token_hash;
+  cl.token = std::string(rest[1]);
+  return cl;
+}
+
 }  // namespace
 
 Result<CommandLine> parse_command_line(std::span<const std::string_view> args) {
-  CommandLine cl;
-  std::size_t i = 0;
-  if (!args.empty()) {
-    std::string_view first = args[0];
-    if (first == "--version" || first == "-V") {
-      cl.command = Command::version;
-      return cl;
-    }
-    if (first == "simulate") return parse_dry_run(Command::simulate, args.subspan(1));
-    if (first == "diff") return parse_dry_run(Command::diff, args.subspan(1));
-    if (first == "token") return parse_token(args.subspan(1));
-    if (first == "run") cl.command = Command::run, ++i;
-    if (first == "check") cl.command = Command::check, ++i;
-  }
-  std::optional<std::string> positional;
-  bool config_given = false;
-  for (; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      cl.command = Command::help;
-      return cl;
-    }
-    if (arg == "--version" || arg == "-V") {
-      cl.command = Command::version;
-      return cl;
-    }
-    if (!arg.starts_with('-')) {
-      if (positional) return usage_error("unexpected argument '" + std::string(arg) + "'");
-      positional = std::string(arg);
-      continue;
-    }
-    // --opt=VALUE or --opt VALUE
-    std::string_view flag = arg;
-    std::optional<std::string> value;
-    if (auto eq = arg.find('='); eq != std::string_view::npos && arg.starts_with("--")) {
-      flag = arg.substr(0, eq);
-      value = std::string(arg.substr(eq + 1));
-    }
-    bool is_config = flag == "-c" || flag == "--config";
-    auto* slot = override_slot(flag, cl.overrides);
-    if (!is_config && slot == nullptr) {
-      return usage_error("unknown option '" + std::string(flag) + "'");
-    }
-    if (!value) {
-      if (i + 1 >= args.size()) return usage_error(std::string(flag) + " needs a value");
-      value = std::string(args[++i]);
-    }
-    if (is_config) {
-      cl.config_path = *value;
-      config_given = true;
-    } else {
-      *slot = *value;
-    }
-  }
-  if (cl.command == Command::run && positional) {
-    return usage_error("unexpected argument '" + *positional + "' (give the file with -c)");
-  }
-  if (cl.command == Command::check) {
-    if (positional && config_given) return usage_error("check takes one file");
-    if (positional) cl.config_path = *positional;
-    if (!positional && !config_given) return usage_error("check needs a FILE");
-  }
-  return cl;
+  const std::string_view first = args.empty() ? std::string_view() : args[0];
+  if (first == "simulate") return parse_dry_run(Command::simulate, args.subspan(1));
+  if (first == "diff") return parse_dry_run(Command::diff, args.subspan(1));
+  if (first == "token") return parse_token(args.subspan(1));
+  if (first == "check") return parse_daemon(Command::check, args.subspan(1));
+  if (first == "run") return parse_daemon(Command::run, args.subspan(1));
+  return parse_daemon(Command::run, args);
 }
 
 Result<CommandLine> parse_command_line(int argc, const char* const* argv) {

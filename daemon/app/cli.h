@@ -35,7 +35,8 @@ struct CommandLine {
   } sign;
 };
 
-// `args` excludes argv[0]. Options take their value as `--opt VALUE` or `--opt=VALUE`.
+// `args` excludes argv[0]. Options take their value as `--opt VALUE`, `--opt=VALUE` or `-c FILE`;
+// they are never abbreviated, and of an option given twice the last value counts.
 // Errc::invalid_input with a one-line reason for anything unknown or missing.
 Result<CommandLine> parse_command_line(std::span<const std::string_view> args);
 Result<CommandLine> parse_command_line(int argc, const char* const* argv);

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/utf8.h"
 
 namespace omniroute::daemon::detail {
 
@@ -38,17 +39,8 @@ bool valid_close_code(int code) {
 }
 
 // A close frame's reason fits in 123 bytes; cut on a UTF-8 boundary so the peer can decode it.
-std::string close_reason_text(std::string reason) {
-  constexpr std::size_t kMax = 123;
-  if (reason.size() <= kMax) return reason;
-  reason.resize(kMax);
-  while (!reason.empty() && (static_cast<unsigned char>(reason.back()) & 0xC0) == 0x80) {
-    reason.pop_back();
-  }
-  if (!reason.empty() && (static_cast<unsigned char>(reason.back()) & 0x80) != 0) {
-    reason.pop_back();  // the lead byte of the sequence we cut
-  }
-  return reason;
+std::string close_reason_text(const std::string& reason) {
+  return std::string(utf8_prefix(reason, 123));
 }
 
 // Runs a handler callback; an exception there must not take the socket's loop down with it.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/utf8.h"
+
 namespace omniroute::daemon {
 namespace {
 
@@ -44,11 +46,11 @@ std::string_view redis_hash_tag(std::string_view key) {
 Result<TenantKeys> TenantKeys::make(std::string_view prefix, std::string_view tenant) {
   if (!is_valid_key_prefix(prefix)) {
     return make_error(Errc::invalid_input, "redis key prefix must match [A-Za-z0-9_.:-]{1,64}: '" +
-                                               std::string(prefix.substr(0, 80)) + "'");
+                                               std::string(utf8_prefix(prefix, 80)) + "'");
   }
   if (!is_valid_tenant(tenant)) {
     return make_error(Errc::invalid_input, "tenant must match [a-z0-9_-]{1,64}: '" +
-                                               std::string(tenant.substr(0, 80)) + "'");
+                                               std::string(utf8_prefix(tenant, 80)) + "'");
   }
   std::string base;
   base.reserve(prefix.size() + tenant.size() + 3);

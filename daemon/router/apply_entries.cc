@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/ulid.h"
+#include "common/utf8.h"
 #include "daemon/router/router_impl.h"
 #include "daemon/router/views.h"
 #include "routing/matcher.h"
@@ -72,17 +73,11 @@ std::string encode_route(const v1::ContactEvent& event) {
   *route.mutable_sender() = event.sender();
   route.set_recipient(event.recipient());
   route.set_conversation_key(event.conversation_key());
-  route.set_subject(event.subject().substr(0, 998));  // an e-mail header line at most
+  // An e-mail header line at most, cut on a character boundary: protobuf refuses to parse a
+  // string field that is not valid UTF-8, and a reply could never find its route.
+  route.set_subject(std::string(utf8_prefix(event.subject(), 998)));
   route.set_received_at_unix_ms(event.received_at_unix_ms());
   return route.SerializeAsString();
-}
-
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string utf8_cut(const std::string& text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
 }
 
 ResolvedEntry decode(InboundEntry entry) {
@@ -316,7 +311,7 @@ void Router::Impl::record_inbound(const ResolvedEntry& r, const std::string& con
   line.direction = "in";
   line.channel = std::string(routing::channel_name(event.channel()));
   line.contact = contact;
-  line.text = utf8_cut(event.text().empty() ? event.subject() : event.text(), kMaxHistoryText);
+  line.text = utf8_prefix(event.text().empty() ? event.subject() : event.text(), kMaxHistoryText);
   line.event_id = event.event_id();
   line.attachments = event.attachments_size();
   CommitExtras::History h{keys.history(r.customer_id), boost::json::serialize(history_view(line))};

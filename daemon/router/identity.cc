@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/ulid.h"
+#include "common/utf8.h"
 #include "daemon/redis/client.h"
 
 namespace omniroute::daemon {
@@ -99,8 +100,8 @@ Result<std::string> normalize_identity(std::string_view kind_text, std::string_v
   if (kind == "email") value = lower(value);
   if (kind.empty() || value.empty() || value == "+") {
     return make_error(Errc::invalid_input, "channel identity needs a kind and a value ('" +
-                                               std::string(kind_text.substr(0, 40)) + "', '" +
-                                               std::string(value_text.substr(0, 80)) + "')");
+                                               std::string(utf8_prefix(kind_text, 40)) + "', '" +
+                                               std::string(utf8_prefix(value_text, 80)) + "')");
   }
   return kind + ":" + value;
 }

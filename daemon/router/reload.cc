@@ -4,22 +4,11 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "common/utf8.h"
 #include "daemon/router/router_impl.h"
 #include "routing/matcher.h"
 
 namespace omniroute::daemon {
-namespace {
-
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence (protobuf strings must
-// stay valid UTF-8).
-std::string utf8_prefix(const std::string& text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
-}  // namespace
 
 // The fields routing::match() reads, nothing more: channel, sender, recipient, language,
 // attributes, subject and text (capped at the rules' scan limit), and the arrival, so that the
@@ -34,8 +23,9 @@ std::string encode_match_input(const v1::ContactEvent& event,
   kept.set_recipient(event.recipient());
   kept.set_language(event.language());
   *kept.mutable_attributes() = event.attributes();
-  kept.set_subject(utf8_prefix(event.subject(), text_cap));
-  kept.set_text(utf8_prefix(event.text(), text_cap));
+  // Cut on a character boundary: protobuf strings must stay valid UTF-8.
+  kept.set_subject(std::string(utf8_prefix(event.subject(), text_cap)));
+  kept.set_text(std::string(utf8_prefix(event.text(), text_cap)));
   kept.set_received_at_unix_ms(arrival_ms);
   return (tier ? "T" + *tier : std::string("-")) + "\n" + kept.SerializeAsString();
 }

@@ -1,9 +1,8 @@
-// Specification of the shared form decoder (adapters/common/form.h) and UTF-8 check.
+// Specification of the shared form decoder (adapters/common/form.h); the UTF-8 check it uses is
+// specified in tests/common/utf8_test.cc.
 #include "adapters/common/form.h"
 
 #include <catch2/catch.hpp>
-
-#include "adapters/common/utf8.h"
 
 using omniroute::Errc;
 using namespace omniroute::adapters;
@@ -132,19 +131,6 @@ TEST_CASE("encode produces a body that parses back to the same fields") {
   const auto body = form::encode(fields);
   CHECK(body.find(' ') == std::string::npos);
   CHECK(parsed(body) == fields);
-}
-
-TEST_CASE("UTF-8 validation follows RFC 3629") {
-  CHECK(is_valid_utf8(""));
-  CHECK(is_valid_utf8("plain ASCII"));
-  CHECK(is_valid_utf8("\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x9A\x9A \xF4\x8F\xBF\xBF"));
-  CHECK_FALSE(is_valid_utf8("\x80"));              // lone continuation byte
-  CHECK_FALSE(is_valid_utf8("\xC1\xBF"));          // overlong 2-byte
-  CHECK_FALSE(is_valid_utf8("\xE0\x9F\xBF"));      // overlong 3-byte
-  CHECK_FALSE(is_valid_utf8("\xED\xBF\xBF"));      // surrogate
-  CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
-  CHECK_FALSE(is_valid_utf8("\xE2\x82"));          // truncated
-  CHECK_FALSE(is_valid_utf8("\xF5\x80\x80\x80"));  // invalid lead byte
 }
 
 TEST_CASE("a form's views survive a move and a copy of the form") {

@@ -106,6 +106,14 @@ TEST_CASE("long values are cut in messages") {
   CHECK(errors == "t.yaml:1:4: n: expected an integer, got '" + std::string(40, 'x') + "...'");
 }
 
+TEST_CASE("a long value is cut in a message without splitting a character") {
+  const std::string zhong = "\xE4\xB8\xAD";  // 中, on bytes 39..41 after 39 x
+  std::string errors =
+      errors_after("n: " + std::string(39, 'x') + zhong + zhong + "\n",
+                   [](const Field& doc) { MapReader(doc, {"n"}).get("n")->integer(0, 1); });
+  CHECK(errors == "t.yaml:1:4: n: expected an integer, got '" + std::string(39, 'x') + "...'");
+}
+
 TEST_CASE("an unknown key is reported at the key, with the mapping's path and a hint") {
   std::string errors =
       errors_after("http:\n  max_body_byte: 5\n  colour: blue\n", [](const Field& doc) {

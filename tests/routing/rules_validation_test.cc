@@ -188,6 +188,19 @@ TEST_CASE("an invalid regular expression is refused at its position, with the re
               "lookaround: https://github.com/google/re2/wiki/Syntax)");
 }
 
+TEST_CASE("a keyword that is not strict UTF-8 is refused at its position") {
+  // An overlong '/', a surrogate and a code point above U+10FFFF, written as raw bytes.
+  auto errors = errors_of(kHead + "rules:\n  - name: bytes\n" +
+                          "    when: {keywords: [ok, \"\xC0\xAF\", \"\xED\xA0\x80\", "
+                          "\"\xF4\x90\x80\x80\"]}\n" +
+                          "    then: {queue: general}\n" + "  - name: default\n" +
+                          "    then: {queue: general}\n");
+  CHECK(errors.size() == 3);
+  CHECK_ERROR(errors, "t.yaml:17:27: rules[0].when.keywords[1]: keyword is not valid UTF-8");
+  CHECK_ERROR(errors, "t.yaml:17:33: rules[0].when.keywords[2]: keyword is not valid UTF-8");
+  CHECK_ERROR(errors, "t.yaml:17:40: rules[0].when.keywords[3]: keyword is not valid UTF-8");
+}
+
 TEST_CASE("a backreference or a lookaround is refused at its position, as not RE2 syntax") {
   auto errors = errors_of(kHead + R"(rules:
   - name: repeated

@@ -516,6 +516,81 @@ TEST_CASE("the command line: mistakes are refused with the reason") {
         "unexpected argument 'file.yaml' (give the file with -c); see omniroute --help");
 }
 
+TEST_CASE("the command line: an option given twice counts its last value") {
+  // scripts/run.sh passes its own -c before the caller's arguments.
+  auto cl =
+      parse({"run", "-c", "example.yaml", "--listen=a:1", "-c", "mine.yaml", "--listen", "b:2"});
+  REQUIRE(cl.has_value());
+  CHECK(cl->config_path == "mine.yaml");
+  CHECK(cl->overrides.listen == "b:2");
+}
+
+TEST_CASE("the command line: an empty value, after '=' or on its own, is the empty value") {
+  CHECK(parse({"--redis-url="})->overrides.redis_url == "");  // "" = the embedded redis-server
+  CHECK(parse({"--redis-url", ""})->overrides.redis_url == "");
+  CHECK_FALSE(parse({})->overrides.redis_url.has_value());
+}
+
+TEST_CASE("the command line: options are not abbreviated, and an unknown one is named as typed") {
+  CHECK(parse({"--list", "x"}).error().message == "unknown option '--list'; see omniroute --help");
+  CHECK(parse({"--frobnicate=1"}).error().message ==
+        "unknown option '--frobnicate'; see omniroute --help");
+  CHECK(parse({"-x"}).error().message == "unknown option '-x'; see omniroute --help");
+  CHECK(parse({"check", "--listen"}).error().message ==
+        "--listen needs a value; see omniroute --help");
+  CHECK(parse({"check", "a.yaml", "b.yaml"}).error().message ==
+        "unexpected argument 'b.yaml'; see omniroute --help");
+  CHECK(parse({"check", "a.yaml", "-c", "b.yaml"}).error().message ==
+        "check takes one file; see omniroute --help");
+}
+
+TEST_CASE("the command line: token hash takes one token as it is, even one that starts with -") {
+  auto cl = parse({"token", "hash", "-abc"});
+  REQUIRE(cl.has_value());
+  CHECK(cl->command == Command::token_hash);
+  CHECK(cl->token == "-abc");
+  CHECK(parse({"token", "hash"}).error().message ==
+        "token hash needs exactly one TOKEN (or -); see omniroute --help");
+  CHECK(parse({"token"}).error().message == "token needs hash or sign; see omniroute --help");
+  CHECK(parse({"token", "mint"}).error().message ==
+        "token needs hash or sign; see omniroute --help");
+}
+
+TEST_CASE("the command line: token sign takes the claims, the key id and a ttl") {
+  auto cl = parse({"token", "sign", "-c", "o.yaml", "--tenant", "demo", "--role=supervisor",
+                   "--sub", "ops", "--ttl", "8h", "--key-id", "k1"});
+  REQUIRE(cl.has_value());
+  CHECK(cl->command == Command::token_sign);
+  CHECK(cl->config_path == "o.yaml");
+  CHECK(cl->sign.tenant == "demo");
+  CHECK(cl->sign.role == "supervisor");
+  CHECK(cl->sign.sub == "ops");
+  CHECK(cl->sign.key_id == "k1");
+  CHECK(cl->sign.ttl_secs == 8 * 3600);
+  CHECK(parse({"token", "sign", "--help"})->command == Command::help);
+}
+
+TEST_CASE("the command line: token sign refuses unknown options, missing values and bad ttls") {
+  const std::vector<std::string_view> claims{"token", "sign",  "--tenant", "demo",     "--role",
+                                             "agent", "--sub", "ana",      "--key-id", "k1"};
+  auto with = [&claims](std::vector<std::string_view> more) {
+    auto args = claims;
+    args.insert(args.end(), more.begin(), more.end());
+    return parse(args);
+  };
+  CHECK(with({"--ttl", "8h", "--scope", "x"}).error().message ==
+        "unknown option '--scope' for token sign; see omniroute --help");
+  CHECK(with({"--ttl"}).error().message == "--ttl needs a value; see omniroute --help");
+  CHECK(with({}).error().message ==
+        "token sign needs --tenant, --role, --sub, --ttl and --key-id; see omniroute --help");
+  CHECK(with({"--ttl", "8y"}).error().message ==
+        "--ttl takes a number and s, m, h or d (at most a year); see omniroute --help");
+  CHECK(with({"--ttl", "367d"}).error().message ==
+        "--ttl takes a number and s, m, h or d (at most a year); see omniroute --help");
+  CHECK(with({"--ttl", "8h", "extra"}).error().message ==
+        "unexpected argument 'extra' for token sign; see omniroute --help");
+}
+
 // ---- omniroute check ------------------------------------------------------------------------
 
 TEST_CASE("check exits 0 and says OK for a valid file") {

@@ -1,8 +1,8 @@
 // Specification of the Redis key layout: exact key strings, tenant rules, one hash slot per
 // tenant.
-#include <catch2/catch.hpp>
-
 #include "daemon/redis/keys.h"
+
+#include <catch2/catch.hpp>
 
 using omniroute::Errc;
 using omniroute::daemon::is_valid_customer_id;
@@ -115,4 +115,11 @@ TEST_CASE("a bad tenant or a prefix with braces is refused") {
   REQUIRE_FALSE(bad_prefix.has_value());
   CHECK_THAT(bad_prefix.error().message, Catch::Contains("prefix"));
   CHECK_FALSE(TenantKeys::make("", "acme").has_value());
+}
+
+TEST_CASE("a refused tenant is quoted up to 80 bytes, in whole characters") {
+  const std::string zhong = "\xE4\xB8\xAD";  // 中, on bytes 79..81
+  auto refused = TenantKeys::make("omniroute", std::string(79, 'a') + zhong + zhong);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK_THAT(refused.error().message, Catch::EndsWith(": '" + std::string(79, 'a') + "'"));
 }

@@ -317,6 +317,30 @@ TEST_CASE("reply: one OutboundMessage to the customer's address, history in and 
         Lines{"in c1 my invoice is wrong", "in c1 my invoice is wrong", "out c1 fixed it"});
 }
 
+TEST_CASE("reply: a subject cut at 998 bytes keeps whole characters, so the route still parses") {
+  RedisServer redis;
+  Harness h(redis);
+  auto router = h.make_router(h.the_rules, "r1");
+  h.wait_active(*router);
+  // An MMS whose subject has a 3-byte character on bytes 997..999: a cut at byte 998 that split
+  // it would store a route protobuf refuses to parse, and every reply would fail with 409.
+  const std::string ascii(997, 'a');
+  v1::StreamEntry e;
+  REQUIRE(e.ParseFromString(sms("c1")));
+  e.mutable_contact()->set_subject(ascii + "\xE4\xB8\xAD\xE6\x96\x87");  // 中文
+  h.add_committed(*router, e.SerializeAsString());
+  REQUIRE(h.lines().back() == "OFFERED c1 ana");
+  REQUIRE(h.call("k1", cmd("accept", "ana", {{"agent", "ana"}, {"contact", "c1"}})).status ==
+          "200");
+  auto r = h.call("r1", cmd("reply", "ana", {{"agent", "ana"}, {"contact", "c1"}, {"text", "ok"}}));
+  CHECK(r.status == "200");
+  auto outbound = redis.xrange(kOutbound);
+  REQUIRE(outbound.size() == 1);
+  v1::OutboundMessage m;
+  REQUIRE(m.ParseFromString(outbound[0].second.at(1)));
+  CHECK(m.subject() == ascii);  // the character that did not fit is left out whole
+}
+
 TEST_CASE("close: a supervisor withdraws a stuck contact") {
   RedisServer redis;
   Harness h(redis);

@@ -1,10 +1,11 @@
 // Specification of customer identity against a real redis-server: one customer per channel
 // identity, created once even under races, and links that merge customers across channels.
+#include "daemon/router/identity.h"
+
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <optional>
 
-#include "daemon/router/identity.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "daemon/redis/client.h"
@@ -62,6 +63,14 @@ TEST_CASE("identities are normalized: phone separators, WhatsApp as phone, e-mai
   CHECK(normalize_identity("wechat", "oAbC123").value() == "wechat:oAbC123");
   CHECK_FALSE(normalize_identity("", "x").has_value());
   CHECK_FALSE(normalize_identity("phone", "--").has_value());
+}
+
+TEST_CASE("a refused identity quotes at most 80 bytes of its value, in whole characters") {
+  const std::string zhong = "\xE4\xB8\xAD";  // 中, on bytes 79..81: a phone without digits
+  auto refused = normalize_identity("phone", std::string(79, 'x') + zhong + zhong);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().message ==
+        "channel identity needs a kind and a value ('phone', '" + std::string(79, 'x') + "')");
 }
 
 TEST_CASE("a new identity creates one customer, and the same identity finds it again") {
