@@ -38,6 +38,7 @@ HttpServerOptions server_options(const Config& c) {
   o.port = c.listen.port;
   o.threads = io_threads(c, std::thread::hardware_concurrency());
   o.max_body_bytes = c.http.max_body_bytes;
+  o.max_in_flight_body_bytes = c.http.max_in_flight_body_bytes;
   o.max_header_bytes = c.http.max_header_bytes;
   o.read_timeout = c.http.read_timeout;
   o.idle_timeout = c.http.idle_timeout;
