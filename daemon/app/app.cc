@@ -303,6 +303,7 @@ class App::Impl {
   void reload() {
     sd_notify(0, "RELOADING=1");
     reload_rules();
+    if (api_) api_->reload_static_files();
     auto fresh = load_config_file(config_path_, overrides_);
     if (!fresh) {
       logger_.error("reload failed, keeping the running config",
