@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <stdexcept>
 
 #include "api/api_impl.h"
 #include "api/json_body.h"
@@ -41,6 +42,7 @@ Api::Impl::Impl(boost::asio::io_context& io_, daemon::RedisClient& redis, ApiOpt
       max_body_bytes(options.config.max_body_bytes),
       static_files(std::make_unique<StaticFiles>(options.config.web_root)),
       sweep(io) {
+  load_static_files(true);
   for (const auto& tenant : options.tenants) {
     auto keys = daemon::TenantKeys::make(options.prefix, tenant).value();  // config checked them
     TailSinks sinks{[this, tenant](const std::string& id, int status, std::string body) {
@@ -84,6 +86,22 @@ void Api::Impl::update_config(const api::ApiConfig& config) {
   auth.update(config);
   bus.set_timeout(config.command_timeout);
   max_body_bytes = config.max_body_bytes;
+}
+
+void Api::Impl::load_static_files(bool at_start) {
+  const std::string& root = static_files->root();
+  auto loaded = static_files->load();
+  if (loaded) {
+    log.info("static files loaded",
+             {{"root", root}, {"files", loaded->files}, {"bytes", loaded->bytes}});
+  } else if (at_start && loaded.error().code == Errc::not_found) {
+    log.warn("api.web_root not found: the console and dashboard are not served", {{"root", root}});
+  } else if (at_start) {
+    throw std::runtime_error("api.web_root: " + loaded.error().message);
+  } else {
+    log.error("static files reload failed, keeping the files served",
+              {{"root", root}, {"error", loaded.error().message}});
+  }
 }
 
 void Api::Impl::on_assignment(const std::string& tenant, const std::string& payload) {
@@ -265,6 +283,9 @@ daemon::WebSocketUpgradeHandler Api::websocket_handler() {
 
 void Api::update_config(const api::ApiConfig& config) {
   impl_->update_config(config);
+}
+void Api::reload_static_files() {
+  impl_->load_static_files(false);
 }
 void Api::set_rules(std::shared_ptr<const routing::Rules> rules) {
   impl_->services.set_rules(std::move(rules));

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "api/config.h"
 #include "api/tenant_tail.h"
 #include "common/clock.h"
-#include "api/config.h"
 #include "daemon/http/types.h"
 #include "daemon/http/websocket_channel.h"
 #include "routing/rules.h"
@@ -30,7 +30,7 @@ class CommandBus;
 
 struct ApiOptions {
   std::string prefix = "omni";       // streams.prefix
-  api::ApiConfig config;          // the `api:` section
+  api::ApiConfig config;             // the `api:` section
   std::vector<std::string> tenants;  // one tail each
   TailOptions tail;                  // the tails' own Redis connections
 };
@@ -60,6 +60,9 @@ class Api {
 
   // Config reload: tokens, keys, limits and the command timeout change at once.
   void update_config(const api::ApiConfig& config);
+  // Reload: reads the console's files from web_root again (they are served from memory). A
+  // failure is logged and the files served so far stay. Blocks on the disk: control thread only.
+  void reload_static_files();
   // The rules this instance loaded (queue SLA targets and skills for the queue view).
   void set_rules(std::shared_ptr<const routing::Rules> rules);
 

@@ -40,6 +40,9 @@ class Api::Impl {
   std::variant<daemon::HttpResponse, daemon::WebSocketCallbacks> upgrade(
       const daemon::HttpRequest& request, std::shared_ptr<daemon::WebSocketChannel> channel);
   void update_config(const api::ApiConfig& config);
+  // Reads web_root into memory. At start a failure throws (the daemon does not start), except
+  // a missing web_root, which only leaves the pages out; on reload the served files stay.
+  void load_static_files(bool at_start);
 
   // Routing, authentication and role: the admitted request, or the response refusing it.
   std::variant<Admitted, daemon::HttpResponse> admit(const daemon::HttpRequest& request,

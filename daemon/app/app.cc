@@ -38,6 +38,7 @@ HttpServerOptions server_options(const Config& c) {
   o.port = c.listen.port;
   o.threads = io_threads(c, std::thread::hardware_concurrency());
   o.max_body_bytes = c.http.max_body_bytes;
+  o.max_in_flight_body_bytes = c.http.max_in_flight_body_bytes;
   o.max_header_bytes = c.http.max_header_bytes;
   o.read_timeout = c.http.read_timeout;
   o.idle_timeout = c.http.idle_timeout;
@@ -302,6 +303,7 @@ class App::Impl {
   void reload() {
     sd_notify(0, "RELOADING=1");
     reload_rules();
+    if (api_) api_->reload_static_files();
     auto fresh = load_config_file(config_path_, overrides_);
     if (!fresh) {
       logger_.error("reload failed, keeping the running config",

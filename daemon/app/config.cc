@@ -84,6 +84,18 @@ void parse_http(MapReader& m, HttpConfig& http) {
   m.read_duration("idle_timeout_secs", http.idle_timeout, 1, 86400);
   m.read("max_connections", http.max_connections, 1, 1000000);
   m.read_duration("drain_timeout_secs", http.drain_timeout, 0, 3600);
+  // A body the budget can never hold would be told to retry for ever: the budget is at least
+  // one largest body, and its default grows with max_body_bytes.
+  auto budget = m.get("max_in_flight_body_bytes");
+  if (!budget) {
+    http.max_in_flight_body_bytes = std::max(http.max_in_flight_body_bytes, http.max_body_bytes);
+  } else if (auto bytes = budget->integer(1024, std::int64_t{1} << 40)) {
+    http.max_in_flight_body_bytes = static_cast<std::uint64_t>(*bytes);
+    if (http.max_in_flight_body_bytes < http.max_body_bytes) {
+      budget->error("must be at least http.max_body_bytes (" + std::to_string(http.max_body_bytes) +
+                    "), got " + std::to_string(*bytes));
+    }
+  }
 }
 
 void parse_embedded_redis(MapReader& m, EmbeddedRedisConfig& embedded) {

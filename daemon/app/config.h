@@ -32,6 +32,9 @@ struct ListenAddress {
 // `http:` limits of the shared HTTP server.
 struct HttpConfig {
   std::uint64_t max_body_bytes = 1024 * 1024;
+  // Request bodies held at once over all connections; over it a request gets 503 + Retry-After.
+  // Unset: 256 MiB, or max_body_bytes if that is larger. Never below max_body_bytes.
+  std::uint64_t max_in_flight_body_bytes = 256 * 1024 * 1024;
   std::uint32_t max_header_bytes = 16 * 1024;
   std::chrono::seconds read_timeout{10};  // the whole request must arrive within this
   std::chrono::seconds idle_timeout{60};  // keep-alive idle

@@ -22,6 +22,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <exception>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -31,9 +32,9 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/http/websocket_session.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "daemon/http/websocket_session.h"
 
 namespace omniroute::daemon {
 
@@ -61,9 +62,70 @@ namespace {
 constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
 constexpr std::chrono::milliseconds kMaxLinger{2000};
 
+// A memory-budget refusal answers this many seconds as Retry-After: bodies in flight are
+// answered within milliseconds, so the budget frees up quickly.
+constexpr const char* kMemoryBudgetRetryAfter = "1";
+
 std::string to_std(beast::string_view s) {
   return std::string(s.data(), s.size());
 }
+
+// What read_request() returns when a body would not fit the in-flight budget. The generic
+// category keeps it apart from every socket error (those are in the system category).
+beast::error_code over_budget() {
+  return boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
+}
+
+// Request bodies held over all connections, against max_in_flight_body_bytes: one atomic that
+// every I/O thread shares, mirrored in a gauge for /metrics.
+class BodyBudget {
+ public:
+  BodyBudget(std::size_t limit, Gauge& gauge) : limit_(limit), gauge_(gauge) {}
+
+  // Takes `bytes` if they fit under the limit, all or nothing.
+  bool try_take(std::size_t bytes) {
+    std::size_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ - used) return false;  // used never exceeds limit_
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    gauge_.add(static_cast<std::int64_t>(bytes));
+    return true;
+  }
+  void give_back(std::size_t bytes) {
+    used_.fetch_sub(bytes, std::memory_order_relaxed);
+    gauge_.add(-static_cast<std::int64_t>(bytes));
+  }
+  std::size_t used() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  const std::size_t limit_;
+  std::atomic<std::size_t> used_{0};
+  Gauge& gauge_;
+};
+
+// One request's share of the BodyBudget. Its destructor gives the share back, so no way out of
+// a request (answered, refused, peer gone, session destroyed with the server) keeps bytes.
+class BodyReservation {
+ public:
+  explicit BodyReservation(BodyBudget& budget) : budget_(budget) {}
+  ~BodyReservation() { release(); }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+
+  bool grow(std::size_t bytes) {
+    if (!budget_.try_take(bytes)) return false;
+    bytes_ += bytes;
+    return true;
+  }
+  void release() {
+    if (bytes_ > 0) budget_.give_back(bytes_);
+    bytes_ = 0;
+  }
+
+ private:
+  BodyBudget& budget_;
+  std::size_t bytes_ = 0;
+};
 
 // Where a handler's answer meets the session waiting for it. The session arms `waiter_` while it
 // waits; the responder stores the answer and, if armed, wakes the session on its strand. The
@@ -152,7 +214,11 @@ struct ServerCore {
         rejected_header_too_large(rejected(m, "header_too_large")),
         rejected_malformed(rejected(m, "malformed")),
         rejected_timeout(rejected(m, "timeout")),
-        rejected_over_capacity(rejected(m, "over_capacity")) {}
+        rejected_over_capacity(rejected(m, "over_capacity")),
+        rejected_memory_budget(rejected(m, "memory_budget")),
+        body_budget(options.max_in_flight_body_bytes,
+                    m.gauge("omniroute_http_in_flight_body_bytes",
+                            "Bytes reserved for request bodies now, over all connections")) {}
 
   static Counter& rejected(Metrics& m, const char* reason) {
     return m.counter("omniroute_http_rejected_total",
@@ -187,6 +253,8 @@ struct ServerCore {
   Counter& rejected_malformed;
   Counter& rejected_timeout;
   Counter& rejected_over_capacity;
+  Counter& rejected_memory_budget;
+  BodyBudget body_budget;
   std::atomic<bool> draining{false};
 
   std::mutex mutex;
@@ -254,6 +322,10 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(ServerCore& core, std::uint64_t id, tcp::socket socket)
       : core_(core), id_(id), stream_(std::move(socket)) {
+    // Beast announces each chunk's size before its bytes: reserve them then, or stop reading.
+    on_chunk_header_ = [this](std::uint64_t size, beast::string_view, beast::error_code& ec) {
+      if (!body_ || !body_->grow(size)) ec = over_budget();
+    };
     beast::error_code ec;
     peer_ = stream_.socket().remote_endpoint(ec);
     peer_address_ = peer_.address().to_string();  // once per connection, not per request
@@ -288,7 +360,10 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<void> serve() {
     for (;;) {
       if (!co_await wait_for_request()) co_return;
-      auto ec = co_await read_request();
+      // This request's body bytes, given back when the iteration ends: after the response is
+      // written, or on any co_return.
+      BodyReservation body(core_.body_budget);
+      auto ec = co_await read_request(body);
       if (ec) {
         co_await reject(ec);
         co_return;
@@ -297,6 +372,7 @@ class Session : public std::enable_shared_from_this<Session> {
       bool keep_alive = msg.keep_alive();
       unsigned version = msg.version();
       if (core_.websocket_handler && detail::is_websocket_upgrade(msg)) {
+        body.release();  // a WebSocket lives long; its handshake body is not kept
         if (!co_await upgrade(keep_alive)) co_return;
         continue;
       }
@@ -323,25 +399,36 @@ class Session : public std::enable_shared_from_this<Session> {
     co_return true;
   }
 
-  // The whole request, headers and body, under one read_timeout deadline.
-  asio::awaitable<beast::error_code> read_request() {
+  // The whole request, headers and body, under one read_timeout deadline. The body's bytes
+  // are reserved in `body` before they are read: all at once for a Content-Length, chunk by
+  // chunk otherwise; over_budget() when they do not fit.
+  asio::awaitable<beast::error_code> read_request(BodyReservation& body) {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(core_.options.max_header_bytes));
     parser_->body_limit(core_.options.max_body_bytes);
+    parser_->on_chunk_header(on_chunk_header_);
     stream_.expires_after(core_.options.read_timeout);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, *parser_, use_tuple);
     if (ec) co_return ec;
-    if (!parser_->is_done() && expects_continue(parser_->get())) {
+    if (parser_->is_done()) co_return finish_read();
+    if (auto length = parser_->content_length(); length && !body.grow(*length)) {
+      co_return over_budget();  // before a 100 Continue: the client need not send it
+    }
+    if (expects_continue(parser_->get())) {
       http::response<http::empty_body> interim{http::status::continue_, 11};
       auto [wec, wn] = co_await http::async_write(stream_, interim, use_tuple);
       if (wec) co_return wec;
     }
-    if (!parser_->is_done()) {
-      auto [bec, bn] = co_await http::async_read(stream_, buffer_, *parser_, use_tuple);
-      if (bec) co_return bec;
-    }
+    body_ = &body;
+    auto [bec, bn] = co_await http::async_read(stream_, buffer_, *parser_, use_tuple);
+    body_ = nullptr;
+    if (bec) co_return bec;
+    co_return finish_read();
+  }
+
+  beast::error_code finish_read() {
     stream_.expires_never();
-    co_return beast::error_code{};
+    return {};
   }
 
   static bool expects_continue(const http::request<http::string_body>& msg) {
@@ -361,6 +448,12 @@ class Session : public std::enable_shared_from_this<Session> {
       co_await refuse(
           431, "header_too_large",
           "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes");
+    } else if (ec == over_budget()) {
+      core_.rejected_memory_budget.inc();
+      HttpResponse busy = json_error(503, "memory_budget",
+                                     "the server holds its limit of request bodies; retry shortly");
+      busy.headers.emplace_back("Retry-After", kMemoryBudgetRetryAfter);
+      co_await refuse(std::move(busy), "memory_budget");
     } else if (ec == beast::error::timeout) {
       core_.rejected_timeout.inc();
       log_rejection("timeout");
@@ -373,10 +466,14 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // Answers and closes: the rest of the request (if any) is never read.
   asio::awaitable<void> refuse(int status, const char* code, const std::string& message) {
+    co_await refuse(json_error(status, code, message), code);
+  }
+  asio::awaitable<void> refuse(HttpResponse response, const char* code) {
     log_rejection(code);
     unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-    co_await write(json_error(status, code, message), version, false);
+    co_await write(std::move(response), version, false);
     linger_ = true;
   }
 
@@ -495,6 +592,10 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::endpoint peer_;
   std::string peer_address_;
   beast::flat_buffer buffer_;
+  // The parser keeps a reference to this callback; `body_` is the reservation of the body
+  // being read, null between reads.
+  std::function<void(std::uint64_t, beast::string_view, beast::error_code&)> on_chunk_header_;
+  BodyReservation* body_ = nullptr;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<detail::WebSocketPeer> websocket_;  // set once upgraded; owns the socket
   bool idle_ = false;    // waiting between requests; drain may close it
@@ -701,6 +802,10 @@ void HttpServer::stop() {
 
 std::size_t HttpServer::connections() const {
   return impl_->core.open();
+}
+
+std::size_t HttpServer::in_flight_body_bytes() const {
+  return impl_->core.body_budget.used();
 }
 
 }  // namespace omniroute::daemon

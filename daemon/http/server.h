@@ -24,13 +24,17 @@ class Metrics;
 
 namespace omniroute::daemon {
 
-
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: an ephemeral port, see HttpServer::port()
   // Threads, each with its own io_context; connections are spread over them round-robin.
   std::size_t threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
+  // Bytes of request bodies held at once over all connections: a request whose body would take
+  // the total past this is answered 503 with Retry-After before its body is read (a chunked
+  // body counts chunk by chunk as it arrives). Bounds what max_connections x max_body_bytes
+  // could otherwise hold.
+  std::size_t max_in_flight_body_bytes = 256 * 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   // The whole request, headers and body, must arrive within this (slowloris defence).
   std::chrono::milliseconds read_timeout{10'000};
@@ -82,6 +86,8 @@ class HttpServer {
   void stop();
 
   std::size_t connections() const;  // open client connections now, WebSockets included
+  // Bytes reserved for request bodies now, over all connections (see max_in_flight_body_bytes).
+  std::size_t in_flight_body_bytes() const;
 
  private:
   class Impl;

@@ -198,3 +198,21 @@ TEST_CASE("static pages: the console and dashboard with their types, nothing out
   CHECK(missing.status == 404);
   CHECK(error_of(missing) == "not_found");
 }
+
+TEST_CASE("static pages over HTTP: a matching If-None-Match is a 304 with no body") {
+  ApiFixture f(false);
+  auto page = f.get("/dashboard/", "");
+  REQUIRE(page.status == 200);
+  const auto etag = page.header("etag");
+  REQUIRE_FALSE(etag.empty());
+  HttpConnection client(f.server->port());
+  auto again = client.request("GET", "/dashboard/", {{"If-None-Match", etag}});
+  CHECK(again.status == 304);
+  CHECK(again.body.empty());
+  CHECK(again.header("etag") == etag);
+  CHECK(again.header("cache-control") == "no-cache");
+  CHECK(client.request("GET", "/dashboard/", {{"If-None-Match", "\"stale\""}}).body ==
+        page.body);              // the keep-alive connection goes on after the 304
+  f.api->reload_static_files();  // the same files: the same tag
+  CHECK(f.get("/dashboard/", "").header("etag") == etag);
+}

@@ -203,6 +203,20 @@ TEST_CASE("an out-of-range value states the allowed range") {
         "99999999999999999999");
 }
 
+TEST_CASE("http.max_in_flight_body_bytes holds at least one largest body") {
+  CHECK(load("http:\n")->http.max_in_flight_body_bytes == 256 * 1024 * 1024);
+  CHECK(load("http:\n  max_in_flight_body_bytes: 2097152\n")->http.max_in_flight_body_bytes ==
+        2097152);
+  // Unset, it grows with max_body_bytes; set, it may not be below it.
+  CHECK(load("http:\n  max_body_bytes: 536870912\n")->http.max_in_flight_body_bytes == 536870912);
+  CHECK(errors_of("http:\n  max_body_bytes: 4096\n  max_in_flight_body_bytes: 2048\n") ==
+        "test.yaml:3:29: http.max_in_flight_body_bytes: must be at least http.max_body_bytes "
+        "(4096), got 2048");
+  CHECK(errors_of("http:\n  max_in_flight_body_bytes: 0\n") ==
+        "test.yaml:2:29: http.max_in_flight_body_bytes: must be between 1024 and 1099511627776, "
+        "got 0");
+}
+
 TEST_CASE("a bad listen address is an error at its value") {
   auto message = errors_of("listen: localhost:8080\n");
   CHECK(message.starts_with("test.yaml:1:9: listen: 'localhost:8080' is not a listen address"));

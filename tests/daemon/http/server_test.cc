@@ -74,6 +74,62 @@ struct TestServer {
   std::unique_ptr<HttpServer> server;
 };
 
+// Polls `done` until it holds or 10 s pass: for state the server's threads change after the
+// client has seen its answer (a reservation is given back just after the response is written).
+template <class Predicate>
+bool eventually(Predicate done) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// A server with a 10 000-byte body budget whose handler keeps the responder of requests to
+// /hold (their bodies stay in flight) and answers the rest at once.
+struct BudgetServer {
+  static HttpServerOptions options() {
+    auto o = test_options();
+    o.max_in_flight_body_bytes = 10'000;
+    return o;
+  }
+  BudgetServer()
+      : t(options(), [this](HttpRequest&& request, Responder respond) {
+          const bool hold = request.path == "/hold";
+          t.record(std::move(request));
+          if (hold) {
+            std::lock_guard lock(mutex);
+            held.push_back(std::move(respond));
+          } else {
+            respond(text(200, "ok"));
+          }
+        }) {}
+
+  std::size_t holding() {
+    std::lock_guard lock(mutex);
+    return held.size();
+  }
+  void answer_held() {
+    std::vector<Responder> responders;
+    {
+      std::lock_guard lock(mutex);
+      responders.swap(held);
+    }
+    for (auto& respond : responders) respond(text(200, "held"));
+  }
+  std::size_t in_flight() { return t.server->in_flight_body_bytes(); }
+  std::int64_t gauge() {
+    return t.metrics.gauge("omniroute_http_in_flight_body_bytes", "").value();
+  }
+
+  // The server first: it outlives the responders it made (no request arrives before the
+  // constructor returns, so the handler never sees the members below unconstructed).
+  TestServer t;
+  std::mutex mutex;
+  std::vector<Responder> held;
+};
+
 }  // namespace
 
 TEST_CASE("a handler sees the method, path, query, lower-cased headers, body and peer") {
@@ -437,4 +493,96 @@ TEST_CASE("a port already in use fails start() with a clear message") {
     CHECK(message.find("cannot listen") != std::string::npos);
     CHECK(message.find(std::to_string(first.port())) != std::string::npos);
   }
+}
+
+TEST_CASE("a body that would take the in-flight total over the budget gets 503 and no handler") {
+  BudgetServer b;
+  HttpConnection holder(b.t.port());
+  holder.tcp().send("POST /hold HTTP/1.1\r\nHost: a\r\nContent-Length: 6000\r\n\r\n" +
+                    std::string(6000, 'h'));
+  REQUIRE(eventually([&] { return b.holding() == 1; }));
+  CHECK(b.in_flight() == 6000);
+  CHECK(b.gauge() == 6000);
+
+  SECTION("declared by Content-Length: refused before the body is read, and closed") {
+    HttpConnection client(b.t.port());
+    auto reply = client.request("POST", "/", {}, std::string(5000, 'x'));
+    REQUIRE(reply.status == 503);
+    CHECK(reply.header("retry-after") == "1");
+    CHECK(reply.header("connection") == "close");
+    CHECK(reply.body.find("\"error\":\"memory_budget\"") != std::string::npos);
+    CHECK(client.tcp().wait_closed());
+  }
+  SECTION("announced with Expect: 100-continue: refused instead of a 100") {
+    HttpConnection client(b.t.port());
+    auto reply = client.request("POST", "/", {{"Expect", "100-continue"}}, std::string(5000, 'x'));
+    REQUIRE(reply.status == 503);
+    CHECK(reply.header("retry-after") == "1");
+  }
+  SECTION("sent chunked: refused at the chunk that does not fit, the chunks before given back") {
+    auto raw = send_raw(b.t.port(),
+                        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "7d0\r\n" +
+                            std::string(2000, 'c') +
+                            "\r\n"  // 2000 bytes: fits
+                            "bb8\r\n" +
+                            std::string(3000, 'c') +
+                            "\r\n"  // 3000 more: over
+                            "0\r\n\r\n");
+    auto reply = parse_http_reply(raw);
+    REQUIRE(reply.status == 503);
+    CHECK(reply.header("connection") == "close");
+  }
+  CHECK(b.t.handled() == 1);  // only the held request
+  CHECK(b.t.rejected("memory_budget") == 1);
+  CHECK(eventually([&] { return b.in_flight() == 6000; }));  // the refused one holds nothing
+
+  // What still fits passes meanwhile; once the held request is answered the budget is whole.
+  CHECK(omniroute::testing::http_request(b.t.port(), "POST", "/", {}, std::string(4000, 'y'))
+            .status == 200);
+  b.answer_held();
+  CHECK(holder.read_reply().body == "held");
+  REQUIRE(eventually([&] { return b.in_flight() == 0; }));
+  CHECK(b.gauge() == 0);
+  auto retried =
+      omniroute::testing::http_request(b.t.port(), "POST", "/", {}, std::string(9000, 'z'));
+  CHECK(retried.status == 200);
+  CHECK(eventually([&] { return b.in_flight() == 0; }));
+}
+
+TEST_CASE("a keep-alive connection gives its body's reservation back after each response") {
+  BudgetServer b;
+  HttpConnection client(b.t.port());
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(client.request("POST", "/", {}, std::string(9000, 'k')).status == 200);
+  }
+  CHECK(b.t.handled() == 5);
+  CHECK(b.t.rejected("memory_budget") == 0);
+  CHECK(eventually([&] { return b.in_flight() == 0; }));
+}
+
+TEST_CASE("a client that disconnects mid-body gives its reservation back") {
+  BudgetServer b;
+  {
+    TcpConnection client(b.t.port());
+    client.send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 8000\r\n\r\nonly the start");
+    REQUIRE(eventually([&] { return b.in_flight() == 8000; }));
+  }  // closed here, 7986 bytes short
+  REQUIRE(eventually([&] { return b.in_flight() == 0; }));
+  CHECK(b.t.handled() == 0);
+  auto reply =
+      omniroute::testing::http_request(b.t.port(), "POST", "/", {}, std::string(8000, 'a'));
+  CHECK(reply.status == 200);
+}
+
+TEST_CASE("a chunked body that stalls past read_timeout gives its reservation back") {
+  auto options = BudgetServer::options();
+  options.read_timeout = 300ms;
+  TestServer t(options);
+  TcpConnection client(t.port());
+  client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1f40\r\nstart");
+  REQUIRE(eventually([&] { return t.server->in_flight_body_bytes() == 8000; }));
+  REQUIRE(client.wait_closed(10s));
+  REQUIRE(eventually([&] { return t.server->in_flight_body_bytes() == 0; }));
+  CHECK(t.rejected("timeout") == 1);
 }
