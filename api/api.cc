@@ -33,6 +33,7 @@ Api::Impl::Impl(boost::asio::io_context& io_, daemon::RedisClient& redis, ApiOpt
       clock(clock_),
       log(log_),
       metrics(metrics_),
+      denied_log(clock, {.suppressed_counter = &log_suppressed_counter(metrics, "api_denied")}),
       auth(options.config, clock),
       bus(io, redis, clock, options.config.command_timeout, log),
       sockets(std::make_shared<AgentSockets>(
@@ -139,11 +140,14 @@ void Api::Impl::denied(const Denial& d, std::string_view tenant, std::string_vie
       .counter("omniroute_api_denied_total", "API requests refused by authentication or role",
                {{"tenant", label}, {"reason", d.reason}})
       .inc();
-  log.warn("api denied", {{"reason", d.reason},
-                          {"status", d.status},
-                          {"route", route},
-                          {"tenant", tenant},
-                          {"token_name", who}});
+  if (auto suppressed = denied_log.admit(route, d.reason)) {
+    log.warn("api denied", {{"reason", d.reason},
+                            {"status", d.status},
+                            {"route", route},
+                            {"tenant", tenant},
+                            {"token_name", who},
+                            {"suppressed", *suppressed}});
+  }
 }
 
 void Api::Impl::count_answer(const std::string& tenant, std::string_view route, int status,

@@ -16,6 +16,7 @@
 #include "api/command_bus.h"
 #include "api/static_files.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "common/metrics.h"
 
 namespace omniroute::api {
@@ -68,6 +69,7 @@ class Api::Impl {
   const Clock& clock;
   Logger& log;
   Metrics& metrics;
+  LogThrottle denied_log;  // one "api denied" line per (route, reason) per interval
   Authenticator auth;
   CommandBus bus;
   // Shared so that a socket closing after the Api is gone (the server destroys its connections

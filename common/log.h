@@ -1,16 +1,20 @@
-// Structured logs: one JSON object per line on stderr (journald keeps them). Message bodies
-// and secrets never go in unless redaction is switched off explicitly.
+// Structured logs: one JSON object per line on stderr (journald keeps them), written by one
+// writer thread behind a bounded queue so a slow stderr never stalls the thread that logs.
+// Message bodies and secrets never go in unless redaction is switched off explicitly.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 
 namespace omniroute {
+
+class Counter;
 
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3 };
 
@@ -31,10 +35,42 @@ struct LogField {
   LogField(std::string_view k, bool v) : key(k), value(v) {}
 };
 
+// How much the writer's queue holds before log() drops lines instead of waiting.
+struct LogQueueLimits {
+  std::size_t max_lines = 8192;
+  std::size_t max_bytes = 4 * 1024 * 1024;
+};
+
+namespace detail {
+class LogSink;
+}
+
 class Logger {
  public:
-  // fd 2 by default; tests may pass another descriptor.
-  explicit Logger(LogLevel level = LogLevel::info, int fd = 2) : level_(level), fd_(fd) {}
+  // How long stop_writer() (and the destructor) waits for the queue to be written.
+  static constexpr std::chrono::milliseconds kStopTimeout{2000};
+
+  // fd 2 by default; tests may pass another descriptor. Until start_writer() each line is
+  // written on the calling thread.
+  explicit Logger(LogLevel level = LogLevel::info, int fd = 2, LogQueueLimits limits = {});
+  ~Logger();  // stop_writer()
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // From now on log() only formats and queues the line; one thread writes. A full queue drops
+  // the line and counts it (dropped_lines()); it never waits.
+  void start_writer();
+  // Writes what is queued, waiting at most `timeout`, and joins the writer; later lines are
+  // written on the calling thread again. Returns false if the writer was stuck in write(2): it
+  // is left to finish on its own and later lines are dropped (and counted), never waited for.
+  bool stop_writer(std::chrono::milliseconds timeout = kStopTimeout);
+  // Waits until every line queued so far is written; false if `timeout` passed first.
+  bool flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Lines dropped because the queue was full (or the writer stuck) since construction.
+  std::uint64_t dropped_lines() const;
+  // Also counts drops in `counter` (a /metrics series); nullptr stops it. The counter must
+  // outlive the Logger or be unset first.
+  void count_drops_in(Counter* counter);
 
   void set_level(LogLevel level) { level_.store(level); }
   bool enabled(LogLevel level) const { return level >= level_.load(); }
@@ -59,9 +95,13 @@ class Logger {
  private:
   std::atomic<LogLevel> level_;
   std::atomic<bool> redact_bodies_{true};
-  int fd_;
-  std::mutex write_mutex_;  // one line is one write(2); the mutex keeps lines whole
+  // Shared with the writer thread, which keeps it alive if it has to be left behind.
+  std::shared_ptr<detail::LogSink> sink_;
 };
+
+// One log line as the logger writes it: {"ts":..,"level":..,"msg":..,<fields>}\n
+std::string format_log_line(LogLevel level, std::string_view msg,
+                            std::initializer_list<LogField> fields);
 
 // JSON string escaping shared by the logger and hand-built JSON bodies.
 void append_json_string(std::string& out, std::string_view s);

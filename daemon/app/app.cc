@@ -91,6 +91,10 @@ class App::Impl {
   }
 
   int run() {
+    // From here on no thread writes stderr itself: a slow journald cannot stall an I/O thread.
+    logger_.count_drops_in(&metrics_.counter("omniroute_log_dropped_lines_total",
+                                             "Log lines dropped because the log queue was full"));
+    logger_.start_writer();
     start_redis_endpoint();
     server_.emplace(
         server_options(config_),
@@ -367,6 +371,8 @@ class App::Impl {
     server_.reset();
     embedded_.reset();
     logger_.info("stopped");
+    logger_.stop_writer();  // writes what is queued, waiting a bounded time
+    logger_.count_drops_in(nullptr);
     return 0;
   }
 

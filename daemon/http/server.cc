@@ -32,7 +32,9 @@
 #include <variant>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/log_throttle.h"
 #include "common/metrics.h"
 #include "daemon/http/websocket_session.h"
 
@@ -207,6 +209,8 @@ struct ServerCore {
       : options(std::move(o)),
         handler(std::move(h)),
         logger(l),
+        rejection_log(SystemClock::instance(),
+                      {.suppressed_counter = &log_suppressed_counter(m, "http_rejected")}),
         connections_gauge(m.gauge("omniroute_http_connections", "Open HTTP client connections")),
         websockets_gauge(m.gauge("omniroute_http_websockets",
                                  "Open WebSocket connections (also counted as HTTP connections)")),
@@ -246,6 +250,7 @@ struct ServerCore {
   const HttpHandler handler;
   WebSocketUpgradeHandler websocket_handler;  // set before start(), read-only after
   Logger& logger;
+  LogThrottle rejection_log;  // one line per reason per interval, whoever the peer
   Gauge& connections_gauge;
   Gauge& websockets_gauge;
   Counter& rejected_too_large;
@@ -478,7 +483,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void log_rejection(const char* reason) {
-    core_.logger.info("http request rejected", {{"reason", reason}, {"remote", peer_address_}});
+    if (auto suppressed = core_.rejection_log.admit("http", reason)) {
+      core_.logger.info(
+          "http request rejected",
+          {{"reason", reason}, {"remote", peer_address_}, {"suppressed", *suppressed}});
+    }
   }
 
   // A request to upgrade: the WebSocket handler refuses it with a response (and the HTTP loop

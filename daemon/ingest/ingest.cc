@@ -88,6 +88,8 @@ Ingest::Ingest(IngestStore& store, RedisClient& redis, std::string prefix, Metri
       metrics_(metrics),
       logger_(logger),
       clock_(clock),
+      rejected_log_(clock,
+                    {.suppressed_counter = &log_suppressed_counter(metrics, "webhook_rejected")}),
       endpoints_(std::make_shared<EndpointTable>()) {}
 
 void Ingest::set_endpoints(std::vector<Endpoint> endpoints) {
@@ -158,9 +160,12 @@ void Ingest::handle(const std::shared_ptr<const Route>& route, HttpRequest&& req
   adapters::ParsedRequest parsed;  // decoded once, shared by verify and normalize
   if (auto verified = ep.adapter->verify(webhook, parsed); !verified) {
     int status = ep.adapter->reject_status();
-    logger_.warn("webhook rejected", {{"adapter", ep.name},
-                                      {"reason", verified.error().message},
-                                      {"remote", request.remote_address}});
+    if (auto suppressed = rejected_log_.admit(ep.name, verified.error().message)) {
+      logger_.warn("webhook rejected", {{"adapter", ep.name},
+                                        {"reason", verified.error().message},
+                                        {"remote", request.remote_address},
+                                        {"suppressed", *suppressed}});
+    }
     count(*route, status);
     respond(json_error(status, "unauthorized", verified.error().message));
     return;

@@ -13,6 +13,7 @@
 
 #include "adapters/adapter.h"
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "daemon/http/types.h"
 
 namespace omniroute {
@@ -85,6 +86,7 @@ class Ingest {
   Metrics& metrics_;
   Logger& logger_;
   const Clock& clock_;
+  LogThrottle rejected_log_;  // forged requests: one line per (adapter, reason) per interval
   mutable std::mutex endpoints_mutex_;  // guards the pointer swap only
   std::shared_ptr<const EndpointTable> endpoints_;
 };
