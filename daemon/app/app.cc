@@ -212,6 +212,7 @@ class App::Impl {
     o.claim_idle = r.claim_idle;
     o.batch = r.batch;
     o.conversation_idle_close = r.conversation_idle_close;
+    o.max_deliveries = r.max_deliveries;
     // The reload_rules command (POST /rules/reload) reads the file as SIGHUP does; the API's
     // queue view follows the rules the router runs.
     o.load_rules = [this]() -> Result<std::shared_ptr<const routing::Rules>> {

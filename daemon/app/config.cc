@@ -344,6 +344,8 @@ void parse_routing(MapReader& m, Context& ctx, RoutingConfig& routing) {
   m.read_duration("claim_idle_ms", routing.claim_idle, 100, 86400000);
   m.read("batch", routing.batch, 1, 10000);
   m.read_duration("conversation_idle_close_secs", routing.conversation_idle_close, 60, 31536000);
+  // At least 2: an entry first read in a batch is then tried once on its own before it is given up.
+  m.read("max_deliveries", routing.max_deliveries, 2, 100);
 }
 
 // ---- root -----------------------------------------------------------------------------------

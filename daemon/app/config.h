@@ -98,6 +98,9 @@ struct RoutingConfig {
   std::uint32_t batch = 64;
   // An open conversation with no new message for this long is closed (reason "idle").
   std::chrono::seconds conversation_idle_close{86400};
+  // An inbound or command entry delivered more often than this without being applied goes to
+  // the dead-letter stream (docs/router.md, "Poison entries").
+  std::uint32_t max_deliveries = 5;
 };
 
 struct Config {

@@ -49,6 +49,9 @@ void Router::Impl::take_commands() {
   std::set<std::string> ids;  // the same command twice in one batch is applied once
   while (!command_stash.empty() && batch.size() < options.batch) {
     CommandEntry& e = command_stash.front();
+    // A command delivered before goes alone (as inbound entries do, see pump()).
+    const bool alone = e.deliveries > 1;
+    if (alone && !batch.empty()) break;
     Result<Command> command =
         e.body ? parse_command(*e.body)
                : Result<Command>(make_error(Errc::invalid_input, "the entry has no 'c' field"));
@@ -60,7 +63,7 @@ void Router::Impl::take_commands() {
     batch.push_back(PendingCommand{std::move(e), std::move(command), CommandState{}});
     batch.back().state.applied = duplicate;
     command_stash.pop_front();
-    if (reload) break;
+    if (reload || alone) break;
   }
   std::vector<CommandLookup> lookups;
   for (const auto& p : batch) {
@@ -93,16 +96,27 @@ void Router::Impl::take_commands() {
   });
 }
 
+// As with inbound entries, one command that throws fails the batch, and the router rebuilds
+// and claims its commands again one by one.
 void Router::Impl::apply_commands(std::vector<PendingCommand> batch) {
   if (batch.size() == 1 && batch[0].command && batch[0].command->op == CommandOp::reload_rules &&
-      !batch[0].state.applied && batch[0].command->expires_ms >= clock.now_unix_ms()) {
-    return start_reload_command(std::move(batch[0]));
+      !batch[0].state.applied && !exhausted(batch[0].entry.deliveries) &&
+      batch[0].command->expires_ms >= clock.now_unix_ms()) {
+    const EntryRef ref{"commands", batch[0].entry.stream_id};
+    auto started = apply_guarded(ref, [&] { start_reload_command(std::move(batch[0])); });
+    if (!started) entry_failed(ref, started.error());
+    return;
   }
   CommitExtras extras;
   sink.extras = &extras;
   for (const auto& p : batch) {
     extras.command_acks.push_back(p.entry.stream_id);
     if (p.state.applied) continue;  // applied before (a replay): its result is written
+    const EntryRef ref{"commands", p.entry.stream_id};
+    if (exhausted(p.entry.deliveries)) {
+      give_up_command(p, extras);
+      continue;
+    }
     if (p.entry.id.empty()) {
       log.warn("command without an id (or over 128 bytes): acknowledged, not applied",
                {{"tenant", options.tenant}, {"entry", p.entry.stream_id}});
@@ -115,13 +129,30 @@ void Router::Impl::apply_commands(std::vector<PendingCommand> batch) {
       outcome = {410, error_body("expired", "the command expired before the router read it")};
     } else {
       sink.actor = p.command->actor;
-      outcome = apply_command(*p.command, p.state, extras);
+      auto applied =
+          apply_guarded(ref, [&] { outcome = apply_command(*p.command, p.state, extras); });
+      if (!applied) return entry_failed(ref, applied.error());
       sink.actor.clear();
     }
     finish_command(p, std::move(outcome), extras);
   }
   sink.extras = nullptr;
   commit(std::move(extras), 0);
+}
+
+// Delivered more than max_deliveries times: the dead-letter stream, and a 500 result for an API
+// caller that may still wait (docs/commands.md).
+void Router::Impl::give_up_command(const PendingCommand& p, CommitExtras& extras) {
+  const EntryRef ref{"commands", p.entry.stream_id};
+  auto reason = exhausted_reason(ref, p.entry.deliveries);
+  dead_letter({p.entry.body.value_or(""), reason, "commands", p.entry.stream_id, p.entry.deliveries,
+               p.entry.id},
+              "max_deliveries", extras);
+  if (p.entry.id.empty()) return;  // nobody to answer
+  const auto message = "the router could not apply this command (delivered " +
+                       std::to_string(p.entry.deliveries) +
+                       " times); it is in the dead-letter stream";
+  finish_command(p, {500, error_body("dead_lettered", message)}, extras);
 }
 
 // The result, and the marker that makes a replay of the same command id a no-op.

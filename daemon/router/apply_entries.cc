@@ -211,12 +211,26 @@ void Router::Impl::resolve_batch(std::vector<InboundEntry> entries) {
     bool failed = false;
   };
   auto batch = std::make_shared<Batch>();
-  for (auto& e : entries) batch->items.push_back(decode(std::move(e)));
+  for (auto& e : entries) {
+    if (exhausted(e.deliveries)) {  // given up: not decoded, not resolved, dead-lettered
+      ResolvedEntry r{std::move(e), std::nullopt, {}, {}, std::nullopt};
+      r.exhausted = true;
+      r.problem = exhausted_reason({"inbound", r.entry.id}, r.entry.deliveries);
+      batch->items.push_back(std::move(r));
+      continue;
+    }
+    batch->items.push_back(decode(std::move(e)));
+  }
   const auto sent_epoch = epoch;
   auto finish = [weak = weak_from_this(), batch, sent_epoch](Impl& s) {
     if (s.epoch != sent_epoch || --batch->waiting > 0) return;
     if (batch->failed) {
       s.busy = false;
+      if (batch->items.size() == 1) {
+        const EntryRef ref{"inbound", batch->items[0].entry.id};
+        return s.entry_failed(ref, make_error(Errc::unavailable, "resolving the customer of " +
+                                                                     ref.describe() + " failed"));
+      }
       return s.recover("resolving customers failed");
     }
     s.apply_batch(std::move(batch->items));
@@ -245,11 +259,20 @@ void Router::Impl::resolve_batch(std::vector<InboundEntry> entries) {
   finish(*this);
 }
 
+// One entry that throws fails the batch (the engine may hold part of its effect): the router
+// rebuilds and claims the batch's entries again one by one, so the others get through.
 void Router::Impl::apply_batch(std::vector<ResolvedEntry> batch) {
   CommitExtras extras;
   sink.extras = &extras;
   for (const auto& r : batch) {
-    apply_one(r, extras);
+    const EntryRef ref{"inbound", r.entry.id};
+    if (r.exhausted) {
+      dead_letter(
+          {r.entry.payload.value_or(""), r.problem, "inbound", r.entry.id, r.entry.deliveries},
+          "max_deliveries", extras);
+    } else if (auto applied = apply_guarded(ref, [&] { apply_one(r, extras); }); !applied) {
+      return entry_failed(ref, applied.error());
+    }
     extras.ack_ids.push_back(r.entry.id);
   }
   sink.extras = nullptr;
@@ -260,8 +283,9 @@ void Router::Impl::apply_batch(std::vector<ResolvedEntry> batch) {
 void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
   sink.current = nullptr;
   if (!r.event) {
-    dead_letters.inc();
-    extras.dead_letters.push_back({r.entry.payload.value_or(""), r.problem});
+    dead_letter(
+        {r.entry.payload.value_or(""), r.problem, "inbound", r.entry.id, r.entry.deliveries},
+        "undecodable", extras);
     return;
   }
   const auto& event = *r.event;
@@ -287,8 +311,9 @@ void Router::Impl::apply_one(const ResolvedEntry& r, CommitExtras& extras) {
   const auto arrival = event.received_at_unix_ms() > 0 ? event.received_at_unix_ms() : now;
   auto queued = engine->enqueue(event.event_id(), decision, channel, r.customer_id, arrival);
   if (!queued) {
-    dead_letters.inc();
-    extras.dead_letters.push_back({r.entry.payload.value_or(""), queued.error().message});
+    dead_letter({r.entry.payload.value_or(""), queued.error().message, "inbound", r.entry.id,
+                 r.entry.deliveries},
+                "unroutable", extras);
     return;
   }
   store.save_match_input(event.event_id(), encode_match_input(event, r.profile_tier, arrival,

@@ -70,8 +70,13 @@ local ops = {
     return i + 4
   end,
   D = function(i, run)
-    if run then xadd(KEYS[7], ARGV[4], 'e', ARGV[i+1], 'reason', ARGV[i+2]) end
-    return i + 3
+    if run then
+      local f = {'e', ARGV[i+1], 'reason', ARGV[i+2], 'stream', ARGV[i+3], 'id', ARGV[i+4],
+                 'deliveries', ARGV[i+5]}
+      if ARGV[i+6] ~= '' then f[#f+1] = 'command'; f[#f+1] = ARGV[i+6] end
+      xadd(KEYS[7], ARGV[4], unpack(f))
+    end
+    return i + 7
   end,
   K = function(i, run)
     if run then redis.call('XACK', KEYS[8], ARGV[8], ARGV[i+1]) end
@@ -265,7 +270,9 @@ void append_extras(std::vector<std::string>& args, CommitExtras& extras, std::in
   }
   for (auto& o : extras.outbound) args.insert(args.end(), {"U", std::move(o)});
   for (auto& d : extras.dead_letters) {
-    args.insert(args.end(), {"D", std::move(d.payload), std::move(d.reason)});
+    args.insert(args.end(),
+                {"D", std::move(d.payload), std::move(d.reason), std::move(d.stream),
+                 std::move(d.entry_id), std::to_string(d.deliveries), std::move(d.command_id)});
   }
   for (auto& m : extras.markers) {
     args.insert(args.end(), {"P", std::move(m.key), std::move(m.value), std::to_string(m.ttl_ms)});

@@ -43,9 +43,14 @@ struct CommitExtras {
     std::optional<History> history = {};  // written with it, under the same once guard
   };
   std::vector<Assignment> assignments;
+  // An entry of `<base>:deadletter`: fields e, reason, stream, id, deliveries (and command).
   struct DeadLetter {
-    std::string payload;  // the stream entry as read
+    std::string payload;  // the stream entry as read: an inbound "e", a command's "c"
     std::string reason;
+    std::string stream = "inbound";  // the stream it came from: "inbound" or "commands"
+    std::string entry_id = {};       // its id in that stream
+    std::int64_t deliveries = 1;     // how often Redis had delivered it
+    std::string command_id = {};     // a command's "id" field (commands only)
   };
   std::vector<DeadLetter> dead_letters;
   std::vector<std::string> ack_ids;  // inbound entries whose effect this commit is

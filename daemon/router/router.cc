@@ -43,6 +43,19 @@ end
 return 'OK'
 )lua";
 
+// KEYS: a stream. ARGV: group, consumer, min idle ms, cursor, count. XAUTOCLAIM (which adds one
+// to each claimed entry's delivery count), plus those counts from XPENDING:
+// {next cursor, entries, counts}.
+constexpr const char* kClaimScript = R"lua(
+local r = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
+local counts = {}
+for i, e in ipairs(r[2]) do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)
+  counts[i] = p[1] and p[1][4] or 1
+end
+return {r[1], r[2], counts}
+)lua";
+
 RedisClientOptions one_connection(RedisClientOptions o, std::chrono::milliseconds extra) {
   o.connections = 1;
   o.command_timeout += extra;
@@ -99,9 +112,6 @@ Router::Impl::Impl(boost::asio::io_context& io_, RouterOptions options_,
       routed(metrics_.counter("omniroute_router_contacts_routed_total",
                               "New contacts matched by the rules and queued",
                               {{"tenant", options.tenant}})),
-      dead_letters(metrics_.counter("omniroute_router_dead_letters_total",
-                                    "Inbound entries the router could not decode or route",
-                                    {{"tenant", options.tenant}})),
       commit_failures(metrics_.counter("omniroute_router_commit_failures_total",
                                        "Commits that failed (the router rebuilds from Redis)",
                                        {{"tenant", options.tenant}})) {}
@@ -112,6 +122,7 @@ void Router::Impl::start() {
   log.info("router standby", {{"tenant", options.tenant}, {"instance", instance}});
   sink.keys = &keys;
   sink.trail_ttl_ms = options.completed_retention.count();
+  register_dead_letter_counters();
   on_strand([](Impl& self) {
     self.lease_tick();
     self.arm_claim_timer();
@@ -336,10 +347,15 @@ void Router::Impl::pump() {
   // Commands before inbound entries: an agent waits for each answer.
   if (!command_stash.empty()) return take_commands();
   if (!stash.empty()) {
+    // An entry delivered before (claimed: its last try failed, or its reader died) goes alone,
+    // so that if it fails again it takes no other entry with it.
     std::vector<InboundEntry> batch;
     while (!stash.empty() && batch.size() < options.batch) {
+      const bool alone = stash.front().deliveries > 1;
+      if (alone && !batch.empty()) break;
       batch.push_back(std::move(stash.front()));
       stash.pop_front();
+      if (alone) break;
     }
     return resolve_batch(std::move(batch));
   }
@@ -384,21 +400,22 @@ void Router::Impl::read_more() {
                  });
 }
 
-// XAUTOCLAIM pages through the whole pending list; each page goes to the stash.
+// XAUTOCLAIM pages through the whole pending list, ONE entry per page, and each is applied
+// before the next is claimed: only an entry actually tried again gets one more delivery, so a
+// poison entry reaches max_deliveries while those pending behind it keep their count.
 void Router::Impl::claim_more() {
   busy = true;
   const auto sent_epoch = epoch;
   const bool commands = claim_stream == 1;
-  writer.command({"XAUTOCLAIM", commands ? keys.commands() : keys.inbound(), "router",
-                  options.consumer, std::to_string(claim_min_idle.count()), claim_cursor, "COUNT",
-                  std::to_string(options.batch)},
+  writer.command({"EVAL", kClaimScript, "1", commands ? keys.commands() : keys.inbound(), "router",
+                  options.consumer, std::to_string(claim_min_idle.count()), claim_cursor, "1"},
                  [weak = weak_from_this(), sent_epoch, commands](Result<RedisReply> reply) {
                    auto self = weak.lock();
                    if (!self) return;
                    self->on_strand([sent_epoch, commands, reply = std::move(reply)](Impl& s) {
                      if (s.epoch != sent_epoch) return;
                      s.busy = false;
-                     if (!reply || !reply->is_array() || reply->elements.size() < 2) {
+                     if (!reply || !reply->is_array() || reply->elements.size() < 3) {
                        return s.recover("claiming pending entries: " +
                                         (reply ? describe(*reply) : reply.error().message));
                      }
@@ -408,34 +425,68 @@ void Router::Impl::claim_more() {
                        s.claim_stream = commands ? 0 : 1;
                        s.claim_due = !commands;
                      }
-                     s.stash_entries(commands, reply->elements[1]);
+                     s.stash_entries(commands, reply->elements[1], &reply->elements[2]);
                      s.pump();
                    });
                  });
 }
 
-void Router::Impl::stash_entries(bool commands, const RedisReply& list) {
+void Router::Impl::stash_entries(bool commands, const RedisReply& list,
+                                 const RedisReply* deliveries) {
+  // parse_*_entries skip malformed items; the counts follow the entries by id.
+  std::map<std::string, std::int64_t> counts;
+  if (deliveries && list.is_array()) {
+    for (std::size_t i = 0; i < list.elements.size() && i < deliveries->elements.size(); ++i) {
+      const auto& item = list.elements[i];
+      if (!item.is_array() || item.elements.empty()) continue;
+      counts[item.elements[0].str] = std::max<std::int64_t>(1, deliveries->elements[i].integer);
+    }
+  }
+  auto count_of = [&](const std::string& id) {
+    const auto it = counts.find(id);
+    return it == counts.end() ? std::int64_t{1} : it->second;
+  };
   if (commands) {
-    for (auto& e : parse_command_entries(list)) command_stash.push_back(std::move(e));
+    for (auto& e : parse_command_entries(list)) {
+      e.deliveries = count_of(e.stream_id);
+      command_stash.push_back(std::move(e));
+    }
   } else {
-    for (auto& e : parse_entries(list)) stash.push_back(std::move(e));
+    for (auto& e : parse_entries(list)) {
+      e.deliveries = count_of(e.id);
+      stash.push_back(std::move(e));
+    }
   }
 }
 
 void Router::Impl::commit(CommitExtras extras, std::size_t entries) {
   busy = true;
   const auto sent_epoch = epoch;
+  // A commit of one entry alone that fails is that entry's failure (its dead letter's reason).
+  std::optional<EntryRef> sole;
+  if (extras.ack_ids.size() == 1 && extras.command_acks.empty()) {
+    sole = EntryRef{"inbound", extras.ack_ids[0]};
+  } else if (extras.command_acks.size() == 1 && extras.ack_ids.empty()) {
+    sole = EntryRef{"commands", extras.command_acks[0]};
+  }
   store.commit(fence, std::move(extras),
-               [weak = weak_from_this(), sent_epoch, entries](Result<void> done) {
+               [weak = weak_from_this(), sent_epoch, entries, sole](Result<void> done) {
                  auto self = weak.lock();
                  if (!self) return;
-                 self->on_strand([sent_epoch, entries, done = std::move(done)](Impl& s) {
+                 self->on_strand([sent_epoch, entries, sole, done = std::move(done)](Impl& s) {
                    if (s.epoch != sent_epoch) return;
                    s.busy = false;
                    if (!done && done.error().code == Errc::conflict) {
                      return s.lose_lease(done.error().message);
                    }
+                   if (!done && sole) {
+                     return s.entry_failed(
+                         *sole,
+                         make_error(done.error().code, "committing " + sole->describe() +
+                                                           " failed: " + done.error().message));
+                   }
                    if (!done) return s.recover(done.error().message);
+                   if (sole) s.last_failure.erase(sole->key());
                    s.committed += entries;
                    s.arm_engine_timer();
                    s.pump();

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "daemon/redis/client.h"
@@ -43,6 +44,14 @@ struct RouterOptions {
   std::function<Result<std::shared_ptr<const routing::Rules>>()> load_rules;
   // A sample of the engine's counts goes to `<base>:stats` this often (the dashboard's chart).
   std::chrono::milliseconds stats_interval{15000};
+  // An inbound or command entry that Redis has delivered more often than this without it being
+  // applied (the router failed or died on it each time) goes to the dead-letter stream instead
+  // (docs/router.md, "Poison entries"). At least 2: an entry is always tried once on its own.
+  std::uint32_t max_deliveries = 5;
+  // Test seam (tests/daemon/router/poison_test.cc): called on the strand just before a stream
+  // entry is applied, with the stream ("inbound" or "commands") and the entry's id. What it
+  // throws is handled like an exception thrown while applying that entry. Unset in the daemon.
+  std::function<void(std::string_view stream, std::string_view entry_id)> before_apply;
   // The router opens its own connections (a blocking XREADGROUP ties one up); `endpoint` and
   // the timeouts come from here, `connections` is ignored.
   RedisClientOptions redis;

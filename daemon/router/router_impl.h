@@ -23,10 +23,19 @@
 
 namespace omniroute::daemon {
 
+// Names one entry of the inbound or the commands stream (logs, dead letters, failures).
+struct EntryRef {
+  std::string_view stream;  // "inbound" or "commands"
+  std::string id;
+  std::string key() const { return std::string(stream) + " " + id; }
+  std::string describe() const { return std::string(stream) + " entry " + id; }
+};
+
 // One inbound stream entry as read (XREADGROUP or XAUTOCLAIM).
 struct InboundEntry {
   std::string id;
   std::optional<std::string> payload;  // field "e"; none when the entry lacks it
+  std::int64_t deliveries = 1;         // Redis's delivery count: 1 when read, more when claimed
 };
 
 // One entry of the commands stream as read: fields "id" (the command id) and "c" (the JSON).
@@ -34,6 +43,7 @@ struct CommandEntry {
   std::string stream_id;
   std::string id;
   std::optional<std::string> body;
+  std::int64_t deliveries = 1;  // as InboundEntry::deliveries
 };
 std::vector<CommandEntry> parse_command_entries(const RedisReply& list);
 
@@ -57,6 +67,7 @@ struct ResolvedEntry {
   std::string problem;
   std::string customer_id;
   std::optional<std::string> profile_tier;
+  bool exhausted = false;  // delivered more than max_deliveries times: not even decoded
 };
 
 // What the router keeps per routed contact to match it again after a rules reload
@@ -121,8 +132,9 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   void read_more();
   void claim_more();
   void commit(CommitExtras extras, std::size_t entries);
-  // Entries of an XREADGROUP / XAUTOCLAIM list to the stash of their stream.
-  void stash_entries(bool commands, const RedisReply& list);
+  // Entries of an XREADGROUP / XAUTOCLAIM list to the stash of their stream, with the delivery
+  // counts of a claim (none: a fresh read, 1 each).
+  void stash_entries(bool commands, const RedisReply& list, const RedisReply* deliveries = nullptr);
   void arm_engine_timer();
   void arm_claim_timer();
   // Posts f(*this) to the strand if this Impl still lives then.
@@ -153,9 +165,27 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   CommandOutcome contact_outcome(const Result<void>& done, const std::string& contact) const;
   CommandOutcome agent_outcome(const Result<void>& done, const std::string& agent) const;
   void finish_command(const PendingCommand& p, CommandOutcome outcome, CommitExtras& extras);
+  // Dead-letters a command delivered more than max_deliveries times and answers it 500.
+  void give_up_command(const PendingCommand& p, CommitExtras& extras);
   // reload_rules: loads the rules through options.load_rules and starts reload(); the result is
   // committed by apply_reload() with the reconfiguration.
   void start_reload_command(PendingCommand p);
+
+  // --- poison.cc: entries that fail on every delivery (docs/router.md, "Poison entries") ---
+  bool exhausted(std::int64_t deliveries) const { return deliveries > options.max_deliveries; }
+  // Runs `apply` for one entry, after the test seam; an exception becomes the error.
+  Result<void> apply_guarded(const EntryRef& entry, const std::function<void()>& apply);
+  // The entry failed: remembered as its last failure (the dead letter's reason, should it come
+  // to that), then the router rebuilds from Redis, which delivers the entry again.
+  void entry_failed(const EntryRef& entry, const Error& error);
+  // A dead letter in the commit being prepared: counted, logged, its last failure forgotten.
+  // `label` is the metric's reason: undecodable, unroutable or max_deliveries.
+  void dead_letter(CommitExtras::DeadLetter letter, std::string_view label, CommitExtras& extras);
+  // The dead letter's reason for an entry given up after `deliveries` deliveries.
+  std::string exhausted_reason(const EntryRef& entry, std::int64_t deliveries) const;
+  // omniroute_router_dead_letters_total{tenant, stream, reason}: a fixed set, registered at start.
+  Counter& dead_letter_counter(std::string_view stream, std::string_view label);
+  void register_dead_letter_counters();
 
   // --- stats.cc: dashboard samples and the rules hash ---
   void arm_stats_timer();
@@ -221,6 +251,8 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
   bool stats_due = false;
   // A reload_rules command whose rules are being applied (its result goes with apply_reload).
   std::optional<PendingCommand> reload_command;
+  // EntryRef::key() → why its last attempt failed, while it waits to be delivered again.
+  std::map<std::string, std::string> last_failure;
 
   boost::asio::steady_timer lease_timer;
   boost::asio::steady_timer engine_timer;
@@ -231,7 +263,6 @@ struct Router::Impl : std::enable_shared_from_this<Router::Impl> {
 
   Gauge& lease_gauge;
   Counter& routed;
-  Counter& dead_letters;
   Counter& commit_failures;
 };
 

@@ -26,6 +26,7 @@ TEST_CASE("without a routing section the router runs for tenant demo with the ex
   CHECK(c->routing.batch == 64);
   CHECK(c->routing.consumer_name.empty());
   CHECK(c->routing.conversation_idle_close == std::chrono::seconds(86400));
+  CHECK(c->routing.max_deliveries == 5);
 }
 
 TEST_CASE("the routing section sets every value") {
@@ -38,7 +39,8 @@ TEST_CASE("the routing section sets every value") {
       "  consumer_name: node-a\n"
       "  claim_idle_ms: 1000\n"
       "  batch: 16\n"
-      "  conversation_idle_close_secs: 3600\n");
+      "  conversation_idle_close_secs: 3600\n"
+      "  max_deliveries: 10\n");
   REQUIRE(c.has_value());
   CHECK_FALSE(c->routing.enabled);
   CHECK(c->routing.rules_file == "/etc/omniroute/rules.yaml");
@@ -48,6 +50,19 @@ TEST_CASE("the routing section sets every value") {
   CHECK(c->routing.claim_idle == std::chrono::milliseconds(1000));
   CHECK(c->routing.batch == 16);
   CHECK(c->routing.conversation_idle_close == std::chrono::seconds(3600));
+  CHECK(c->routing.max_deliveries == 10);
+}
+
+TEST_CASE("max_deliveries outside 2..100 is refused with its line and column") {
+  for (const char* value : {"1", "101", "0", "-3", "many"}) {
+    INFO(value);
+    auto c = load(std::string("routing:\n  batch: 8\n  max_deliveries: ") + value + "\n");
+    REQUIRE_FALSE(c.has_value());
+    CHECK(c.error().message.find("omniroute.yaml:3:19") != std::string::npos);
+    CHECK(c.error().message.find("max_deliveries") != std::string::npos);
+  }
+  CHECK(load("routing:\n  max_deliveries: 2\n").has_value());
+  CHECK(load("routing:\n  max_deliveries: 100\n").has_value());
 }
 
 TEST_CASE("an idle close shorter than a minute is refused with its line") {

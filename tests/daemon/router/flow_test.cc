@@ -107,12 +107,17 @@ TEST_CASE("an undecodable entry is dead-lettered with the reason and ACKed") {
   RedisServer redis;
   Harness h(redis);
   auto router = h.start("r1");
-  h.add("not a protobuf \xff\xff");
+  const auto id = redis.command({"XADD", kInbound, "*", "e", "not a protobuf \xff\xff"}).str;
   h.add(entry("c1", "phone", "+15550000001"));
   h.wait_committed(*router, 2);
   auto dead = redis.xrange("omni:{demo}:deadletter");
   REQUIRE(dead.size() == 1);
-  CHECK(dead[0].second.at(2) == "reason");
+  CHECK(dead[0].second == std::vector<std::string>{"e", "not a protobuf \xff\xff", "reason",
+                                                   "stream entry is not a StreamEntry protobuf",
+                                                   "stream", "inbound", "id", id, "deliveries",
+                                                   "1"});
+  CHECK(h.metrics.render().find("omniroute_router_dead_letters_total{tenant=\"demo\",stream="
+                                "\"inbound\",reason=\"undecodable\"} 1") != std::string::npos);
   CHECK(h.lines() == Lines{"QUEUED c1", "OFFERED c1 ana"});
   CHECK(h.pending() == 0);
 }

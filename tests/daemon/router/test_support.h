@@ -88,8 +88,7 @@ inline std::string describe(const v1::AssignmentEvent& a, bool with_queue) {
 // A Router of tenant "demo" against `redis`, on a ManualClock; each test wraps it with its own
 // rules and steps.
 struct RouterHarness {
-  explicit RouterHarness(RedisServer& redis_server)
-      : redis(redis_server), log(LogLevel::error) {
+  explicit RouterHarness(RedisServer& redis_server) : redis(redis_server), log(LogLevel::error) {
     options.lease_ttl = std::chrono::seconds(3);
     options.block = std::chrono::milliseconds(100);
     options.redis.endpoint = daemon::parse_redis_url(redis.url()).value();
@@ -122,11 +121,11 @@ struct RouterHarness {
   std::vector<v1::AssignmentEvent> assignments() { return assignments_in(redis); }
 
   // Appends a command (docs/commands.md) under `id`; `expires_in` from the clock's now is added
-  // as expires_ms unless the command has one.
-  void send(const std::string& id, boost::json::object c,
-            std::chrono::milliseconds expires_in = std::chrono::seconds(5)) {
+  // as expires_ms unless the command has one. Returns the entry's id in the commands stream.
+  std::string send(const std::string& id, boost::json::object c,
+                   std::chrono::milliseconds expires_in = std::chrono::seconds(5)) {
     if (!c.contains("expires_ms")) c["expires_ms"] = clock.now_unix_ms() + expires_in.count();
-    redis.command({"XADD", kCommands, "*", "id", id, "c", boost::json::serialize(c)});
+    return redis.command({"XADD", kCommands, "*", "id", id, "c", boost::json::serialize(c)}).str;
   }
   // Every result written for command `id`, oldest first.
   std::vector<CommandResult> results_of(const std::string& id) {
