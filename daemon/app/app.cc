@@ -15,14 +15,16 @@
 
 #include "api/api.h"
 #include "common/clock.h"
-#include "daemon/redis/embedded.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "daemon/app/file_watch.h"
+#include "daemon/app/heartbeats.h"
+#include "daemon/app/loop_thread.h"
 #include "daemon/http/server.h"
 #include "daemon/ingest/ingest.h"
 #include "daemon/ingest/store.h"
-#include "common/log.h"
-#include "common/metrics.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/embedded.h"
 #include "daemon/router/router.h"
 #include "routing/rules_yaml.h"
 
@@ -31,6 +33,11 @@ namespace {
 
 // How often the config and rules files are checked for changes.
 constexpr std::chrono::seconds kFileWatchInterval{1};
+// A loop whose last heartbeat is older than this is stuck. Under the systemd watchdog the limit
+// is half of WATCHDOG_USEC instead; without it a stuck loop is only logged and measured.
+constexpr std::chrono::milliseconds kStuckLimitWithoutWatchdog{15'000};
+// At shutdown the routers get this long to hand their leases over before their loop is stopped.
+constexpr std::chrono::milliseconds kRouterStopGrace{2'000};
 
 HttpServerOptions server_options(const Config& c) {
   HttpServerOptions o;
@@ -121,7 +128,7 @@ class App::Impl {
     sd_notify(0, "READY=1\nSTATUS=serving");
     watch_signals();
     watch_files();
-    arm_watchdog();
+    start_heartbeats();
     control_.run();
     return shutdown();
   }
@@ -175,8 +182,9 @@ class App::Impl {
     server_->set_websocket_handler(api_->websocket_handler());
   }
 
-  // The router role: one Router per configured tenant on the server's io_context, each with
-  // its own Redis connections. Bad rules at start-up stop the process (they are checked first).
+  // The router role: one Router per configured tenant, each on its own strand of the routers'
+  // thread (not an HTTP I/O thread), each with its own Redis connections on that thread. Bad
+  // rules at start-up stop the process (they are checked first).
   void start_routers() {
     if (!config_.routing.enabled) return;
     if (config_.routing.rules_file == RoutingConfig().rules_file &&
@@ -187,8 +195,10 @@ class App::Impl {
     }
     auto rules = routing::load_rules_file(config_.routing.rules_file);
     if (!rules) throw std::runtime_error("routing rules: " + rules.error().message);
+    router_loop_.emplace("omni-router", logger_);
+    router_loop_->start();
     for (const auto& tenant : config_.routing.tenants) {
-      routers_.push_back(std::make_unique<Router>(server_->context(), router_options(tenant),
+      routers_.push_back(std::make_unique<Router>(router_loop_->context(), router_options(tenant),
                                                   *rules, SystemClock::instance(), logger_,
                                                   metrics_));
       routers_.back()->start();
@@ -213,10 +223,11 @@ class App::Impl {
     o.batch = r.batch;
     o.conversation_idle_close = r.conversation_idle_close;
     o.max_deliveries = r.max_deliveries;
-    // The reload_rules command (POST /rules/reload) reads the file as SIGHUP does; the API's
-    // queue view follows the rules the router runs.
-    o.load_rules = [this]() -> Result<std::shared_ptr<const routing::Rules>> {
-      auto rules = routing::load_rules_file(config_.routing.rules_file);
+    // The reload_rules command (POST /rules/reload) reads the file as SIGHUP does, on the
+    // routers' thread (never an HTTP I/O thread); the API's queue view follows the rules the
+    // router runs (Api::set_rules is thread-safe).
+    o.load_rules = [this, path = r.rules_file]() -> Result<std::shared_ptr<const routing::Rules>> {
+      auto rules = routing::load_rules_file(path);
       if (rules && api_) api_->set_rules(*rules);
       return rules;
     };
@@ -342,28 +353,83 @@ class App::Impl {
     if (fresh.streams.prefix != config_.streams.prefix) warn("streams.prefix");
   }
 
-  // The watchdog ping goes through the worker pool, so a wedged pool stops the pings and
-  // systemd restarts the service.
-  void arm_watchdog() {
+  // Every loop (each HTTP I/O thread, the routers' thread) beats from a timer on itself; the
+  // control thread checks them all and pings the systemd watchdog only while none is stuck, so
+  // systemd restarts a stuck process and leaves a merely busy one (still beating) alone.
+  void start_heartbeats() {
     std::uint64_t usec = 0;
-    if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
-    watchdog_.expires_after(std::chrono::microseconds(usec / 2));
-    watchdog_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      boost::asio::post(server_->context(), [] { sd_notify(0, "WATCHDOG=1"); });
-      arm_watchdog();
+    watchdog_on_ = sd_watchdog_enabled(0, &usec) > 0 && usec > 0;
+    stuck_limit_ = watchdog_on_ ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::microseconds(usec / 2))
+                                : kStuckLimitWithoutWatchdog;
+    // Several beats and checks fit in the limit, so a loop that merely waited for its timer is
+    // never taken for stuck.
+    beat_interval_ = std::clamp<std::chrono::milliseconds>(
+        stuck_limit_ / 4, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    // Every loop is registered before any beats (the registry does not grow under readers).
+    std::vector<std::pair<std::size_t, boost::asio::io_context*>> loops;
+    auto contexts = server_->contexts();
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      loops.emplace_back(add_loop("http-" + std::to_string(i)), contexts[i]);
+    }
+    if (router_loop_) loops.emplace_back(add_loop("router"), &router_loop_->context());
+    for (auto [loop, io] : loops) {
+      beat_timers_.push_back(
+          std::make_unique<HeartbeatTimer>(*io, heartbeats_, loop, beat_interval_));
+      beat_timers_.back()->start();
+    }
+    check_heartbeats();
+  }
+
+  std::size_t add_loop(const std::string& name) {
+    heartbeat_age_.push_back(&metrics_.gauge(
+        "omniroute_loop_heartbeat_age_ms",
+        "Milliseconds since the event loop last ran its heartbeat task", {{"loop", name}}));
+    return heartbeats_.add(name);
+  }
+
+  void check_heartbeats() {
+    const auto verdict = heartbeats_.check(stuck_limit_);
+    for (std::size_t i = 0; i < heartbeats_.size(); ++i) {
+      heartbeat_age_[i]->set(heartbeats_.age(i).count());
+    }
+    for (auto i : verdict.newly_stuck) {
+      logger_.error("event loop stuck", {{"loop", heartbeats_.name(i)},
+                                         {"since_ms", heartbeats_.age(i).count()},
+                                         {"limit_ms", stuck_limit_.count()},
+                                         {"watchdog", watchdog_on_ ? "withheld" : "off"}});
+    }
+    for (auto i : verdict.recovered) {
+      logger_.warn("event loop running again", {{"loop", heartbeats_.name(i)}});
+    }
+    if (watchdog_on_) {
+      if (verdict.healthy) {
+        sd_notify(0, "WATCHDOG=1");
+      } else {
+        withheld_pings_.inc();
+      }
+    }
+    heartbeat_check_.expires_after(beat_interval_);
+    heartbeat_check_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) check_heartbeats();
     });
   }
 
   int shutdown() {
     sd_notify(0, "STOPPING=1");
     for (auto& router : routers_) router->stop();  // hands the lease over while draining
+    for (auto& beat : beat_timers_) beat->stop();  // lets the routers' loop run out of work
     if (api_) api_->stop();                        // closes the agents' sockets (1001)
     server_->begin_drain();
     bool drained = server_->wait_drained(config_.http.drain_timeout);
     logger_.info("drained", {{"complete", drained}});
+    if (router_loop_) {
+      logger_.info("router thread stopped",
+                   {{"leases_released", router_loop_->finish(kRouterStopGrace)}});
+    }
     redis_->stop();
     server_->stop();
+    beat_timers_.clear();  // every loop has stopped: no beat can run any more
     routers_.clear();
     api_.reset();  // after the pool has stopped: no tail or timer callback is left to run
     ingest_.reset();
@@ -383,9 +449,9 @@ class App::Impl {
   Logger logger_;
   Metrics metrics_;
   ListenAddress bound_;
-  boost::asio::io_context control_;  // signals and the watchdog, on the main thread
+  boost::asio::io_context control_;  // signals, reloads and the watchdog, on the main thread
   boost::asio::signal_set signals_{control_, SIGTERM, SIGINT, SIGHUP};
-  boost::asio::steady_timer watchdog_{control_};
+  boost::asio::steady_timer heartbeat_check_{control_};
   boost::asio::steady_timer file_timer_{control_};
   std::optional<FileWatch> file_watch_;
   std::unique_ptr<EmbeddedRedis> embedded_;
@@ -394,7 +460,18 @@ class App::Impl {
   std::optional<IngestStore> store_;
   std::optional<Ingest> ingest_;
   std::optional<api::Api> api_;
+  // The routers' executor; declared before the routers, which must die first.
+  std::optional<LoopThread> router_loop_;
   std::vector<std::unique_ptr<Router>> routers_;
+  LoopHeartbeats heartbeats_{MonotonicClock::instance()};
+  std::vector<std::unique_ptr<HeartbeatTimer>> beat_timers_;  // one per loop, as registered
+  std::vector<Gauge*> heartbeat_age_;                         // likewise
+  Counter& withheld_pings_{
+      metrics_.counter("omniroute_watchdog_pings_withheld_total",
+                       "Watchdog checks that found a stuck event loop and sent systemd no ping")};
+  bool watchdog_on_ = false;
+  std::chrono::milliseconds stuck_limit_{kStuckLimitWithoutWatchdog};
+  std::chrono::milliseconds beat_interval_{1000};
 };
 
 App::App(Config config, std::string config_path, Overrides overrides)

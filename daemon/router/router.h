@@ -22,7 +22,6 @@ class Metrics;
 
 namespace omniroute::daemon {
 
-
 struct RouterOptions {
   std::string prefix = "omni";
   std::string tenant = "demo";
@@ -35,7 +34,8 @@ struct RouterOptions {
   double sla_warning_fraction = 0.8;
   std::chrono::milliseconds completed_retention{std::chrono::hours(24)};
   // An open contact (waiting, offered or active) with no message for this long is withdrawn
-  // with reason "idle" (docs/router.md, "Threading"): the customer's next message opens a new contact.
+  // with reason "idle" (docs/router.md, "Conversation threading"): the customer's next message
+  // opens a new contact.
   std::chrono::milliseconds conversation_idle_close{std::chrono::hours(24)};
   // The `reload_rules` command (docs/commands.md) asks the process for the rules file again
   // through this; an error (e.g. the file's file:line:col messages as Errc::invalid_input) is the
