@@ -150,6 +150,29 @@ TEST_CASE("a forged or missing signature is 403 and nothing is written") {
   CHECK(redis.command({"EXISTS", "omni:{demo}:deadletter"}).integer == 0);
 }
 
+// Invariant 8: a flood of forged requests cannot flood the log (and so cannot slow ingest by
+// it): one "webhook rejected" line per adapter and reason per interval, the rest counted.
+TEST_CASE("forged webhooks in a burst are logged once and the rest counted as suppressed") {
+  RedisServer redis;
+  Daemon daemon(redis);
+  HttpConnection conn(daemon.port);
+  for (int i = 0; i < 5; ++i) {
+    auto params = twilio_sms("SM10" + std::to_string(i), "+15550001111", "forged");
+    CHECK(daemon.post_sms(conn, params, "wrong-token").status == 403);
+  }
+  daemon.process.wait_for_log("webhook rejected");
+  auto metrics = conn.request("GET", "/metrics", {}, "");
+  CHECK(metrics.body.find("omniroute_log_suppressed_lines_total{site=\"webhook_rejected\"} 4") !=
+        std::string::npos);
+  const std::string log = daemon.process.log();
+  std::size_t lines = 0;
+  for (auto at = log.find("webhook rejected"); at != std::string::npos;
+       at = log.find("webhook rejected", at + 1)) {
+    ++lines;
+  }
+  CHECK(lines == 1);
+}
+
 TEST_CASE("an authentic but unreadable webhook is dead-lettered, not lost") {
   RedisServer redis;
   Daemon daemon(redis);

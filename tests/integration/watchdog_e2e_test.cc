@@ -22,6 +22,7 @@
 
 #include "tests/support/daemon_process.h"
 #include "tests/support/http_client.h"
+#include "tests/support/one_queue_rules.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/twilio_signer.h"
 
@@ -33,30 +34,7 @@ constexpr const char* kToken = "test-auth-token";
 // 2 s: the daemon counts a loop stuck after 1 s without a heartbeat and checks every 250 ms.
 constexpr const char* kWatchdogUsec = "2000000";
 
-constexpr const char* kRules = R"(version: 1
-tiers:
-  - name: standard
-    priority: 0
-    default: true
-    first_response_secs: {default: 600}
-skills:
-  english: English
-agents:
-  - id: ana
-    name: Ana
-    skills: {english: 3}
-    capacity: {sms: 1000}
-    total_capacity: 1000
-    initial_presence: available
-queues:
-  - name: general
-    required_skills: {english: 1}
-    auto_accept: true
-rules:
-  - name: default
-    then:
-      queue: general
-)";
+const std::string kRules = one_queue_rules();
 
 std::string config_for(const RedisServer& redis, const std::string& rules_path) {
   return "listen: 127.0.0.1:0\n"

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "tests/daemon/router/test_support.h"
+#include "tests/support/one_queue_rules.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;
@@ -21,29 +22,8 @@ namespace {
 
 constexpr const char* kDeadLetters = "omni:{demo}:deadletter";
 
-constexpr const char* kRules = R"(version: 1
-tiers:
-  - name: standard
-    priority: 0
-    default: true
-    first_response_secs: {default: 600}
-skills:
-  english: English
-agents:
-  - id: ana
-    name: Ana
-    skills: {english: 3}
-    capacity: {sms: 1}
-    total_capacity: 1
-    initial_presence: available
-queues:
-  - name: general
-    required_skills: {english: 1}
-rules:
-  - name: default
-    then:
-      queue: general
-)";
+const std::string kRules =
+    omniroute::testing::one_queue_rules({.capacity = 1, .auto_accept = false});
 
 using Fields = std::map<std::string, std::string>;
 
