@@ -1,12 +1,15 @@
-// The tail loop: XREVRANGE each stream for its last id, then XREAD BLOCK from those ids for ever.
+// The tail loop: results from a moment before the tail was made, assignments from their last id
+// (XREVRANGE), then XREAD BLOCK from those cursors for ever.
 // Redis errors retry after a pause with the same cursors, so nothing in between is skipped
 // (within the streams' MAXLEN).
 #include "api/tenant_tail.h"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <charconv>
+#include <chrono>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -16,14 +19,27 @@ namespace omniroute::api {
 using daemon::RedisReply;
 
 struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io, TailOptions o, daemon::TenantKeys k, TailSinks s,
-       Logger& l)
+  Impl(boost::asio::io_context& io, TailOptions o, daemon::TenantKeys k, TailSinks s, Logger& l)
       : options(std::move(o)),
         keys(std::move(k)),
         sinks(std::move(s)),
         log(l),
         redis(io, client_options(options), l, metrics),
-        timer(io) {}
+        timer(io),
+        results_cursor(results_start_id()) {}
+
+  // A command's result must never be missed, however late the first XREAD runs: a command sent
+  // before the tail's first read (under load, or at start before /readyz) would otherwise have
+  // its result land before the cursor. Results are read from a little before the tail existed,
+  // by the id Redis gives entries (its clock, in ms); the margin covers clock skew between this
+  // host and Redis. Older results read this way match no pending command and are ignored.
+  static std::string results_start_id() {
+    constexpr std::int64_t kSkewMarginMs = 30000;
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return std::to_string(std::max<std::int64_t>(0, now_ms - kSkewMarginMs)) + "-0";
+  }
 
   static daemon::RedisClientOptions client_options(const TailOptions& o) {
     auto r = o.redis;
@@ -49,7 +65,7 @@ struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
   Metrics metrics;  // the tail's own connection stats stay out of /metrics
   daemon::RedisClient redis;
   boost::asio::steady_timer timer;
-  std::string results_cursor = "0-0";
+  std::string results_cursor;
   std::string assignments_cursor = "0-0";
   std::atomic<bool> ready{false};
   std::atomic<bool> stopped{false};
@@ -83,21 +99,15 @@ void TenantTail::Impl::retry(void (Impl::*step)()) {
   });
 }
 
-// Both cursors in one MULTI would need a transaction; two reads are enough because a result
-// can only appear after a command, and commands wait for ready.
+// Assignments feed the agents' sockets with live events only: from the last one on.
 void TenantTail::Impl::init() {
-  redis.command({"XREVRANGE", results_key(), "+", "-", "COUNT", "1"}, [self = shared_from_this()](
-                                                                          Result<RedisReply> r) {
-    if (!r || r->is_error()) return self->retry(&Impl::init);
-    self->results_cursor = last_id(*r);
-    self->redis.command({"XREVRANGE", self->assignments_key(), "+", "-", "COUNT", "1"},
-                        [self](Result<RedisReply> r2) {
-                          if (!r2 || r2->is_error()) return self->retry(&Impl::init);
-                          self->assignments_cursor = last_id(*r2);
-                          self->ready = true;
-                          self->read();
-                        });
-  });
+  redis.command({"XREVRANGE", assignments_key(), "+", "-", "COUNT", "1"},
+                [self = shared_from_this()](Result<RedisReply> r) {
+                  if (!r || r->is_error()) return self->retry(&Impl::init);
+                  self->assignments_cursor = last_id(*r);
+                  self->ready = true;
+                  self->read();
+                });
 }
 
 void TenantTail::Impl::read() {

@@ -1,6 +1,7 @@
 // One tenant's tail: a dedicated Redis connection blocked in XREAD on the results and
 // assignments streams, feeding command results to the CommandBus and routing events to the
-// agents' WebSockets. Cursors start at the streams' last ids, read before `initialised()`.
+// agents' WebSockets. Results are read from the moment the tail was made (so no command
+// result is missed), assignments from their last id on.
 #pragma once
 
 #include <chrono>

@@ -108,6 +108,7 @@ TEST_CASE("the daemon serves the API with hashed and signed tokens, routes, and 
   REQUIRE(offered);
   auto accepted = http_request(port, "POST", t + "/contacts/c1/accept",
                                {{"Authorization", "Bearer demo-ana-token"}});
+  INFO("daemon log:\n" << daemon.log());
   REQUIRE(accepted.status == 200);
   CHECK(json::parse(accepted.body).at("status").as_string() == "active");
 
