@@ -20,7 +20,7 @@ AuthResult other_tenant(std::string_view tenant) {
 }
 
 const api::ApiSigningKey* find_key(const api::ApiConfig& config, const std::string& tenant,
-                                      const std::string& kid) {
+                                   const std::string& kid) {
   auto t = config.tenants.find(tenant);
   if (t == config.tenants.end()) return nullptr;
   for (const auto& key : t->second.signing_keys) {

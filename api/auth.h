@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/clock.h"
 #include "api/config.h"
+#include "common/clock.h"
 #include "daemon/http/types.h"
 
 namespace omniroute::api {

@@ -14,8 +14,7 @@ Result<boost::json::object> parse_body_object(std::string_view body, std::size_t
                                            std::to_string(max_bytes));
   }
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return boost::json::object{};
-  auto value =
-      parse_strict_json(body, {.max_bytes = max_bytes, .max_depth = kMaxBodyDepth});
+  auto value = parse_strict_json(body, {.max_bytes = max_bytes, .max_depth = kMaxBodyDepth});
   if (!value) return make_error(value.error().code, "body " + value.error().message);
   if (!value->is_object()) return make_error(Errc::invalid_input, "body must be a JSON object");
   return std::move(value->as_object());

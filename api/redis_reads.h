@@ -10,8 +10,8 @@
 
 #include "api/views.h"
 #include "common/result.h"
-#include "daemon/redis/keys.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/keys.h"
 #include "routing/store.h"
 
 namespace omniroute::api {

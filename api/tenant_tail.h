@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "daemon/redis/keys.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/keys.h"
 
 namespace omniroute {
 class Logger;

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/result.h"
 #include "api/config.h"
+#include "common/result.h"
 
 namespace omniroute::api {
 

@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/http/server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "daemon/http/server.h"
 #include "daemon/redis/client.h"
 #include "daemon/redis/url.h"
 

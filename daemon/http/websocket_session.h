@@ -18,7 +18,6 @@ class Logger;
 
 namespace omniroute::daemon {
 
-
 namespace detail {
 
 // One upgraded (or about to be upgraded) connection. Created before the upgrade handler runs so

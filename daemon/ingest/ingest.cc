@@ -6,12 +6,12 @@
 #include <optional>
 
 #include "common/crypto.h"
-#include "common/ulid.h"
-#include "daemon/ingest/store.h"
-#include "daemon/redis/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ulid.h"
+#include "daemon/ingest/store.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/keys.h"
 
 namespace omniroute::daemon {
 namespace {

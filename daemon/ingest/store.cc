@@ -13,9 +13,9 @@
 
 #include "common/clock.h"
 #include "common/crypto.h"
-#include "daemon/redis/keys.h"
 #include "common/metrics.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/keys.h"
 
 namespace omniroute::daemon {
 namespace {

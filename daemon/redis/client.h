@@ -25,7 +25,6 @@ class Metrics;
 
 namespace omniroute::daemon {
 
-
 // A Redis reply copied out of hiredis, so it outlives the callback that produced it.
 struct RedisReply {
   enum class Type { nil, integer, string, status, error, array };

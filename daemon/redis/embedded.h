@@ -13,7 +13,6 @@ class Logger;
 
 namespace omniroute::daemon {
 
-
 struct EmbeddedRedisOptions {
   // The server binary: a path, or a name looked up in PATH.
   std::string redis_server = "redis-server";

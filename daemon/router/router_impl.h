@@ -10,13 +10,13 @@
 #include <optional>
 #include <set>
 
-#include "daemon/router/identity.h"
-#include "daemon/redis/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "daemon/router/router.h"
+#include "daemon/redis/keys.h"
 #include "daemon/router/command.h"
+#include "daemon/router/identity.h"
 #include "daemon/router/redis_store.h"
+#include "daemon/router/router.h"
 #include "omniroute/v1/assignment.pb.h"
 #include "omniroute/v1/contact_event.pb.h"
 #include "routing/engine.h"

@@ -15,9 +15,9 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/http/server.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "daemon/http/server.h"
 
 using namespace omniroute;
 using namespace omniroute::daemon;

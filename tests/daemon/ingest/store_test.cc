@@ -11,10 +11,10 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "daemon/redis/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "daemon/redis/client.h"
+#include "daemon/redis/keys.h"
 #include "tests/support/redis_server.h"
 
 using namespace omniroute;

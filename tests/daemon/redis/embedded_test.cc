@@ -1,5 +1,7 @@
 // Specification of the embedded redis-server: private unix socket, answers, persists to the
 // data dir, and is gone (process, socket, runtime dir) after destruction.
+#include "daemon/redis/embedded.h"
+
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -8,7 +10,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "daemon/redis/embedded.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "daemon/redis/client.h"
