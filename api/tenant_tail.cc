@@ -18,6 +18,10 @@ namespace omniroute::api {
 
 using daemon::RedisReply;
 
+// The callbacks hold the Impl weakly: the Redis connection keeps a pending callback until its
+// io_context runs the shutdown, and a strong reference there would make a cycle (Impl → client →
+// connection → callback → Impl) that outlives a tail whose io_context stopped first (found by
+// LeakSanitizer in the API tests).
 struct TenantTail::Impl : std::enable_shared_from_this<Impl> {
   Impl(boost::asio::io_context& io, TailOptions o, daemon::TenantKeys k, TailSinks s, Logger& l)
       : options(std::move(o)),
@@ -94,15 +98,18 @@ const std::string* field(const RedisReply& fields, std::string_view name) {
 void TenantTail::Impl::retry(void (Impl::*step)()) {
   if (stopped) return;
   timer.expires_after(options.retry);
-  timer.async_wait([self = shared_from_this(), step](const boost::system::error_code& ec) {
-    if (!ec && !self->stopped) ((*self).*step)();
+  timer.async_wait([weak = weak_from_this(), step](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (self && !ec && !self->stopped) ((*self).*step)();
   });
 }
 
 // Assignments feed the agents' sockets with live events only: from the last one on.
 void TenantTail::Impl::init() {
   redis.command({"XREVRANGE", assignments_key(), "+", "-", "COUNT", "1"},
-                [self = shared_from_this()](Result<RedisReply> r) {
+                [weak = weak_from_this()](Result<RedisReply> r) {
+                  auto self = weak.lock();
+                  if (!self) return;
                   if (!r || r->is_error()) return self->retry(&Impl::init);
                   self->assignments_cursor = last_id(*r);
                   self->ready = true;
@@ -115,7 +122,9 @@ void TenantTail::Impl::read() {
   redis.command(
       {"XREAD", "COUNT", "100", "BLOCK", std::to_string(options.block.count()), "STREAMS",
        results_key(), assignments_key(), results_cursor, assignments_cursor},
-      [self = shared_from_this()](Result<RedisReply> r) {
+      [weak = weak_from_this()](Result<RedisReply> r) {
+        auto self = weak.lock();
+        if (!self) return;
         if (!r || r->is_error()) {
           if (!self->stopped) {
             self->log.warn("api tail read failed, retrying", {{"tenant", self->keys.tenant()}});
