@@ -46,7 +46,7 @@ std::string ascii_lower(std::string s) {
 }
 
 // How rule regexes are compiled: a case-insensitive search over UTF-8 text, as with the
-// ECMAScript icase std::regex this replaced, but in RE2's syntax and in linear time. The memory
+// backtracking engine this replaced, but in RE2's syntax and in linear time. The memory
 // cap refuses (at load) the few short patterns that expand hugely, like \pL{1000}.
 re2::RE2::Options regex_options() {
   re2::RE2::Options options;
