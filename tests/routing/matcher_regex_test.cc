@@ -80,7 +80,7 @@ TEST_CASE("a regex matches UTF-8 text, and . stands for one character, not one b
 }
 
 // Invariant 8: no single input stops the system; matching runs in linear time (RE2). With
-// std::regex's backtracking these patterns took exponential time (each further letter doubled
+// the old backtracking matcher these patterns took exponential time (each further letter doubled
 // `(\w+\s?)+$`) or overflowed the stack (`.*x` over 64 KiB). There is no time limit here on
 // purpose: a hang is caught by ctest's timeout, a stack overflow crashes the test.
 TEST_CASE("pathological regexes run in linear time over the largest text the rules allow") {
